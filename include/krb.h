@@ -1,0 +1,188 @@
+/*
+ * krb.h — the one public header of libkrb, the Tessera client and service
+ * library.
+ *
+ * Conventions:
+ *  - Every fallible call returns krb_err (KRB_OK on success). On failure the
+ *    context holds a one-line detail: krb_context_error().
+ *  - Objects are opaque, created by the _new or _open call and released by the _free call
+ *    (free of NULL is a no-op). Outputs are the last parameters.
+ *  - Times are microseconds since the Unix epoch (krb_time).
+ *  - The library never prints and never exits.
+ */
+#ifndef TESSERA_KRB_H
+#define TESSERA_KRB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KRB_WUR __attribute__((warn_unused_result))
+
+/*
+ * Error codes. Append only: the numeric values go on the wire (ERROR
+ * message) and into logs, so they never change.
+ */
+#define KRB_ERRORS(X) \
+    X(KRB_OK,                      "success") \
+    X(KRB_CONTINUE,                "continue needed: send the output token to the peer") \
+    X(KRB_ERR_MALFORMED,           "malformed message") \
+    X(KRB_ERR_TRAILING,            "trailing bytes after message") \
+    X(KRB_ERR_TOO_BIG,             "field or message larger than allowed") \
+    X(KRB_ERR_NOMEM,               "out of memory") \
+    X(KRB_ERR_INVALID_ARG,         "invalid argument") \
+    X(KRB_ERR_BAD_NAME,            "malformed principal name") \
+    X(KRB_ERR_CONFIG,              "configuration error") \
+    X(KRB_ERR_IO,                  "input/output error") \
+    X(KRB_ERR_CRYPTO,              "cryptographic library failure") \
+    X(KRB_ERR_MODIFIED,            "integrity check failed: message modified or wrong key") \
+    X(KRB_ERR_SKEW,                "clock skew too great") \
+    X(KRB_ERR_REPEAT,              "request is a replay") \
+    X(KRB_ERR_TKT_EXPIRED,         "ticket expired") \
+    X(KRB_ERR_TKT_NYV,             "ticket not yet valid") \
+    X(KRB_ERR_BADKEYVER,           "key version not available") \
+    X(KRB_ERR_C_PRINCIPAL_UNKNOWN, "client not found in database") \
+    X(KRB_ERR_S_PRINCIPAL_UNKNOWN, "server not found in database") \
+    X(KRB_ERR_PREAUTH_REQUIRED,    "pre-authentication required") \
+    X(KRB_ERR_PREAUTH_FAILED,      "pre-authentication failed: password incorrect") \
+    X(KRB_ERR_CLIENT_REVOKED,      "client's credentials have been revoked (locked or disabled)") \
+    X(KRB_ERR_KEY_EXPIRED,         "password has expired") \
+    X(KRB_ERR_NAME_EXP,            "principal has expired") \
+    X(KRB_ERR_POLICY,              "KDC policy rejects request") \
+    X(KRB_ERR_BADOPTION,           "KDC cannot accommodate requested option") \
+    X(KRB_ERR_ETYPE_NOSUPP,        "no common encryption suite") \
+    X(KRB_ERR_BADMATCH,            "ticket and authenticator do not match") \
+    X(KRB_ERR_WRONG_PRINC,         "ticket is for another service") \
+    X(KRB_ERR_NONCE,               "reply does not match request (nonce)") \
+    X(KRB_ERR_REQ_MODIFIED,        "request was modified in transit") \
+    X(KRB_ERR_KDC_UNREACHABLE,     "cannot contact any KDC for realm") \
+    X(KRB_ERR_RESPONSE_TOO_BIG,    "response too big for UDP, retry with TCP") \
+    X(KRB_ERR_BAD_STATE,           "security context in wrong state") \
+    X(KRB_ERR_NO_CREDS,            "no credentials found") \
+    X(KRB_ERR_KT_NOTFOUND,         "key not found in keytab") \
+    X(KRB_ERR_RCACHE,              "replay cache cannot record the request") \
+    X(KRB_ERR_MUT_FAIL,            "mutual authentication failed") \
+    X(KRB_ERR_SEQ,                 "message out of sequence") \
+    X(KRB_ERR_CHANNEL_BINDING,     "channel bindings do not match") \
+    X(KRB_ERR_DB,                  "principal database error") \
+    X(KRB_ERR_UNKNOWN_PRINCIPAL,   "principal does not exist") \
+    X(KRB_ERR_EXISTS,              "entry already exists") \
+    X(KRB_ERR_DB_LOCKED,           "database is locked by another writer") \
+    X(KRB_ERR_DB_FULL,             "database map full") \
+    X(KRB_ERR_MKEY,                "master key missing or wrong") \
+    X(KRB_ERR_DB_VERSION,          "database schema version not supported") \
+    X(KRB_ERR_PASSWORD_WEAK,       "password rejected by policy") \
+    X(KRB_ERR_PERMISSION,          "unsafe file permissions or ownership") \
+    X(KRB_ERR_TIMEOUT,             "timed out") \
+    X(KRB_ERR_WRONG_REALM,         "wrong realm") \
+    X(KRB_ERR_POLICY_UNKNOWN,      "policy does not exist") \
+    X(KRB_ERR_INTERNAL,            "internal error") \
+    X(KRB_ERR_NOT_RENEWABLE,       "ticket is not renewable") \
+    X(KRB_ERR_UNSUPPORTED,         "unsupported protocol version or feature")
+
+typedef enum {
+#define KRB_ERR_ENUM_(name, text) name,
+    KRB_ERRORS(KRB_ERR_ENUM_)
+#undef KRB_ERR_ENUM_
+    KRB_ERR_COUNT_
+} krb_err;
+
+/* Stable symbolic name of an error code ("KRB_ERR_SKEW"); "KRB_ERR_UNKNOWN" if out of range. */
+const char *krb_err_name(krb_err e);
+/* Default one-line English text of an error code. */
+const char *krb_err_message(krb_err e);
+
+typedef int64_t krb_time; /* microseconds since the Unix epoch */
+
+/* Library-allocated byte string; release with krb_buf_free (wipes it). */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+} krb_buf;
+
+/* Wipe and free the bytes of b (b itself is not freed); NULL is a no-op. */
+void krb_buf_free(krb_buf *b);
+
+/* ------------------------------------------------------------------ */
+/* Context                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct krb_context krb_context;
+
+/*
+ * Create a context: initialises libsodium and reads the configuration from
+ * config_path, or when NULL from $TESSERA_CONFIG, or /etc/tessera/tessera.conf
+ * (a missing default file is not an error: built-in defaults apply).
+ * Errors: KRB_ERR_CONFIG (detail names file and line), KRB_ERR_NOMEM, KRB_ERR_CRYPTO.
+ * On a config error *out is still set so that krb_context_error() explains it;
+ * the caller frees it.
+ */
+KRB_WUR krb_err krb_context_new(const char *config_path, krb_context **out);
+void krb_context_free(krb_context *c);
+
+/* Detail of the last failure on this context ("ticket for x expired ...");
+ * the default message of the code when no detail was recorded. Owned by c. */
+const char *krb_context_error(const krb_context *c);
+
+/* Default realm from the configuration ("" if none configured). */
+const char *krb_default_realm(const krb_context *c);
+
+/* Current time as the context sees it (the clock hook, or the system clock). */
+krb_time krb_now(const krb_context *c);
+
+/* Test hook: replace the clock. fn(arg) returns microseconds. NULL restores. */
+void krb_context_set_clock(krb_context *c, krb_time (*fn)(void *arg), void *arg);
+
+/* Allowed clock skew in microseconds (config "clock_skew", default 300 s). */
+krb_time krb_clock_skew(const krb_context *c);
+
+/* ------------------------------------------------------------------ */
+/* Principal names                                                      */
+/* ------------------------------------------------------------------ */
+
+#define KRB_NAME_MAX 255 /* bytes of the canonical text form */
+
+/*
+ * Canonicalise a user-typed principal name into out (KRB_NAME_MAX+1 bytes):
+ * adds the default realm when none is given, checks escaping ("\/", "\@",
+ * "\\"), component count and lengths.
+ * Errors: KRB_ERR_BAD_NAME (detail says what is wrong).
+ */
+KRB_WUR krb_err krb_name_canon(krb_context *c, const char *in, char out[KRB_NAME_MAX + 1]);
+
+/* ------------------------------------------------------------------ */
+/* Credential cache, keytab (see libkrb/ccache.c, libkrb/keytab.c)      */
+/* ------------------------------------------------------------------ */
+
+typedef struct krb_ccache krb_ccache;
+typedef struct krb_keytab krb_keytab;
+
+/* Public, key-free view of a ticket held in a credential cache. */
+typedef struct {
+    char client[KRB_NAME_MAX + 1];
+    char server[KRB_NAME_MAX + 1];
+    krb_time authtime, starttime, endtime, renew_till;
+    uint32_t flags;   /* KRB_TKT_FLAG_* */
+    uint32_t kvno;    /* version of the server key the ticket is sealed under */
+    uint16_t suite;
+} krb_cred_info;
+
+#define KRB_TKT_FLAG_FORWARDABLE 0x0001u
+#define KRB_TKT_FLAG_RENEWABLE   0x0002u
+#define KRB_TKT_FLAG_INITIAL     0x0004u
+#define KRB_TKT_FLAG_PREAUTH     0x0008u
+
+/* Public view of a keytab entry (never the key). */
+typedef struct {
+    char principal[KRB_NAME_MAX + 1];
+    uint32_t kvno;
+    uint16_t suite;
+} krb_kt_info;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -182,6 +182,63 @@ typedef struct {
     uint16_t suite;
 } krb_kt_info;
 
+/* ------------------------------------------------------------------ */
+/* Credential cache and client exchanges (libkrb/ccache.c, as.c, tgs.c) */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Open the credential cache at path; NULL means $TESSERA_CCNAME, then
+ * [libdefaults] ccache, then $XDG_RUNTIME_DIR/tessera_cc_<uid> or
+ * /tmp/tessera_cc_<uid>. A missing file opens as an empty cache. Refuses
+ * symlinks and files readable by others (KRB_ERR_PERMISSION).
+ */
+KRB_WUR krb_err krb_cc_open(krb_context *c, const char *path, krb_ccache **out);
+void krb_cc_free(krb_ccache *cc);
+const char *krb_cc_path(const krb_ccache *cc);
+/* Default client principal of the cache ("" when empty). */
+const char *krb_cc_principal(const krb_ccache *cc);
+size_t krb_cc_count(const krb_ccache *cc);
+KRB_WUR krb_err krb_cc_get_info(const krb_ccache *cc, size_t i, krb_cred_info *out);
+/* Wipe the file's contents and remove it. KRB_ERR_NO_CREDS if absent. */
+KRB_WUR krb_err krb_cc_destroy(krb_context *c, krb_ccache *cc);
+
+typedef struct {
+    krb_time lifetime;   /* requested ticket life (0: config/KDC default) */
+    krb_time renew_life; /* requested renewable life (0: none) */
+} krb_init_opts;
+
+/*
+ * AS exchange with a password: obtains a TGT for client (canonical or short
+ * name) and replaces the cache contents with it. Errors include
+ * KRB_ERR_PREAUTH_FAILED ("password incorrect"), KRB_ERR_C_PRINCIPAL_UNKNOWN,
+ * KRB_ERR_CLIENT_REVOKED, KRB_ERR_KDC_UNREACHABLE; detail names the principal.
+ */
+KRB_WUR krb_err krb_get_init_creds_password(krb_context *c, const char *client, const char *password,
+                                            const krb_init_opts *opts, krb_ccache *cc);
+/* AS exchange with the client's key from a keytab (newest kvno). */
+KRB_WUR krb_err krb_get_init_creds_keytab(krb_context *c, const char *client, krb_keytab *kt,
+                                          const krb_init_opts *opts, krb_ccache *cc);
+/* Renew the cache's TGT (KRB_ERR_NOT_RENEWABLE, KRB_ERR_TKT_EXPIRED). */
+KRB_WUR krb_err krb_renew_tgt(krb_context *c, krb_ccache *cc);
+/* A service ticket for server from the cache, or through a TGS exchange
+ * (stored in the cache). info may be NULL. */
+KRB_WUR krb_err krb_get_service_ticket(krb_context *c, krb_ccache *cc, const char *server, krb_cred_info *info);
+
+/* ------------------------------------------------------------------ */
+/* AP exchange and security contexts (libkrb/ap.c, rcache.c, sec_context.c) */
+/* ------------------------------------------------------------------ */
+
+typedef struct krb_rcache krb_rcache;
+typedef struct krb_sec_context krb_sec_context;
+
+/* Security-context request flags */
+#define KRB_SEC_MUTUAL   0x0001u /* server proves itself (AP-REP) */
+#define KRB_SEC_REPLAY   0x0002u /* detect replayed wrap/MIC tokens */
+#define KRB_SEC_SEQUENCE 0x0004u /* detect reordered / missing tokens */
+#define KRB_SEC_CONF     0x0008u /* confidentiality available in wrap */
+#define KRB_SEC_INTEG    0x0010u /* integrity (always on) */
+#define KRB_SEC_FS       0x0020u /* forward secrecy: X25519 folded into context keys */
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,561 @@
+/*
+ * tkbench — load generator and micro-benchmarks for Tessera, in the spirit
+ * of redis-benchmark. See docs/PERFORMANCE.md.
+ *
+ *   tkbench as   [opts] -u principal     AS exchanges (pre-authenticated)
+ *   tkbench tgs  [opts] -u principal -s service
+ *   tkbench ap   [opts]                  in-process AP-REQ make + verify
+ *   tkbench wrap [opts]                  in-process wrap/unwrap throughput
+ *
+ * Network modes talk to the first KDC of the default realm over UDP, one
+ * connected socket per thread. The client's Argon2id cost is paid once per
+ * thread (the key is derived from the first PREAUTH_REQUIRED hint), so the
+ * figures measure the KDC. Every reply is fully verified (nonce, request
+ * hash, decryption) exactly as the library does.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include "codec.h"
+#include "config.h"
+#include "context.h"
+#include "crypto.h"
+#include "krb.h"
+#include "name.h"
+
+#define HIST_US 200000 /* latency histogram: 1 µs buckets up to 200 ms */
+
+struct opts {
+    const char *mode;
+    const char *config;
+    const char *client;
+    const char *service;
+    char password[256];
+    int threads;
+    double seconds;
+    uint64_t requests;
+    long kdc_pid;
+};
+
+struct worker {
+    pthread_t tid;
+    const struct opts *o;
+    krb_context *ctx;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    uint64_t ok, errors, timeouts;
+    uint32_t *hist; /* HIST_US + 1 buckets, the last one is overflow */
+    char err[256];
+};
+
+static volatile int stop_flag;
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: tkbench as|tgs|ap|wrap [-c config] [-t threads] [-d seconds] [-n requests]\n"
+                    "               [-u client] [-s service] [-P kdc-pid] [--password-stdin]\n"
+                    "  as   AS exchanges with pre-authentication against the realm's first KDC\n"
+                    "  tgs  TGS exchanges for -s service with a TGT obtained once per thread\n"
+                    "  ap   in-process AP-REQ creation + verification (with/without replay cache, AP-REP)\n"
+                    "  wrap in-process wrap/unwrap throughput for 64 B, 1 KiB and 64 KiB messages\n"
+                    "  -P pid: report the KDC's CPU microseconds per request from /proc\n");
+    exit(2);
+}
+
+/* Resolve the first KDC address of the default realm. */
+static int kdc_address(krb_context *c, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char sect[KRB_REALM_MAX + 8], host[256], port[8];
+    const char *a;
+    uint16_t p;
+    struct addrinfo hints, *res = NULL;
+
+    snprintf(sect, sizeof sect, "realm %s", krb_default_realm(c));
+    a = krb_config_nth(c->cfg, sect, "kdc", 0);
+    if (a == NULL) {
+        fprintf(stderr, "tkbench: no 'kdc =' line for realm %s in the configuration\n", krb_default_realm(c));
+        return -1;
+    }
+    if (krb_parse_hostport(c, a, host, sizeof host, &p) != KRB_OK) {
+        fprintf(stderr, "tkbench: %s\n", krb_context_error(c));
+        return -1;
+    }
+    snprintf(port, sizeof port, "%u", p);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL) {
+        fprintf(stderr, "tkbench: cannot resolve KDC address %s (numeric addresses only)\n", a);
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* One UDP round trip; returns the reply length, 0 on timeout, -1 on error. */
+static ssize_t roundtrip(int fd, const uint8_t *req, size_t len, uint8_t *rep, size_t cap)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    ssize_t n;
+
+    if (send(fd, req, len, 0) != (ssize_t)len) {
+        return -1;
+    }
+    for (;;) {
+        int r = poll(&pfd, 1, 2000);
+        if (r == 0) {
+            return 0;
+        }
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            return -1;
+        }
+        n = recv(fd, rep, cap, 0);
+        return n < 0 ? -1 : n;
+    }
+}
+
+struct session {
+    struct krb_key client_key;
+    uint32_t client_kvno;
+    uint8_t tgt[KRB_TICKET_MAX];
+    size_t tgt_len;
+    struct krb_key tgt_session;
+};
+
+static void fill_body(struct krb_kdc_req_body *b, const char *client, const char *server)
+{
+    memset(b, 0, sizeof *b);
+    snprintf(b->client, sizeof b->client, "%s", client);
+    snprintf(b->server, sizeof b->server, "%s", server);
+    b->nonce = krb_random_u32();
+    b->nsuites = (uint8_t)krb_suite_defaults(b->suites);
+}
+
+/* Decode an ERROR reply into a message for the worker. */
+static void note_error(struct worker *w, const uint8_t *rep, size_t n)
+{
+    struct krb_error_msg e;
+
+    if (krb_error_decode(rep, n, &e) == KRB_OK) {
+        snprintf(w->err, sizeof w->err, "KDC error %s (%s)", krb_err_name((krb_err)e.code), e.text);
+    } else {
+        snprintf(w->err, sizeof w->err, "unparseable reply of %zu bytes", n);
+    }
+}
+
+/*
+ * One AS exchange with PA under s->client_key. Returns 1 on a verified
+ * reply, 0 on an error reply, -1 on timeout/transport failure.
+ */
+static int do_as(struct worker *w, int fd, struct session *s, int keep_tgt)
+{
+    uint8_t req[2048], rep[KRB_MSG_MAX];
+    struct krb_kdc_req_body body;
+    struct krb_wr wr;
+    struct krb_kdc_rep kr;
+    struct krb_kdc_rep_part part;
+    uint8_t h[KRB_HASH_BYTES];
+    char tgs[KRB_NAME_MAX + 1];
+    ssize_t n;
+    int rc = 0;
+
+    if (krb_name_tgs(tgs, krb_name_realm(w->o->client)) != KRB_OK) {
+        return 0;
+    }
+    fill_body(&body, w->o->client, tgs);
+    krb_wr_init(&wr, req, sizeof req);
+    krb_as_req_encode(&wr, &body, &s->client_key, s->client_kvno, krb_now(w->ctx));
+    if (wr.err != KRB_OK) {
+        return 0;
+    }
+    n = roundtrip(fd, req, wr.len, rep, sizeof rep);
+    if (n <= 0) {
+        return -1;
+    }
+    if (krb_kdc_rep_decode(rep, (size_t)n, KRB_MSG_AS_REP, &kr) != KRB_OK) {
+        note_error(w, rep, (size_t)n);
+        return 0;
+    }
+    if (krb_kdc_rep_open(&kr, &s->client_key, &part) != KRB_OK) {
+        snprintf(w->err, sizeof w->err, "AS-REP does not open with the client key");
+        goto out;
+    }
+    krb_hash(h, req, wr.len);
+    if (part.nonce != body.nonce || !krb_ct_equal(h, part.req_hash, sizeof h)) {
+        snprintf(w->err, sizeof w->err, "AS-REP nonce or request hash mismatch");
+        goto out;
+    }
+    if (keep_tgt) {
+        memcpy(s->tgt, kr.ticket, kr.ticket_len);
+        s->tgt_len = kr.ticket_len;
+        s->tgt_session = part.session;
+    }
+    rc = 1;
+out:
+    krb_wipe(&part, sizeof part);
+    return rc;
+}
+
+static int do_tgs(struct worker *w, int fd, struct session *s)
+{
+    uint8_t req[KRB_TICKET_MAX + 2048], rep[KRB_MSG_MAX];
+    struct krb_kdc_req_body body;
+    struct krb_authenticator a;
+    struct krb_wr wr;
+    struct krb_kdc_rep kr;
+    struct krb_kdc_rep_part part;
+    uint8_t h[KRB_HASH_BYTES];
+    ssize_t n;
+    int rc = 0;
+
+    fill_body(&body, "", w->o->service);
+    memset(&a, 0, sizeof a);
+    snprintf(a.client, sizeof a.client, "%s", w->o->client);
+    a.ctime = krb_now(w->ctx);
+    a.seq = krb_random_u64();
+    krb_wr_init(&wr, req, sizeof req);
+    krb_tgs_req_encode(&wr, &body, s->tgt, s->tgt_len, &s->tgt_session, &a);
+    if (wr.err != KRB_OK) {
+        return 0;
+    }
+    n = roundtrip(fd, req, wr.len, rep, sizeof rep);
+    if (n <= 0) {
+        return -1;
+    }
+    if (krb_kdc_rep_decode(rep, (size_t)n, KRB_MSG_TGS_REP, &kr) != KRB_OK) {
+        note_error(w, rep, (size_t)n);
+        return 0;
+    }
+    if (krb_kdc_rep_open(&kr, &s->tgt_session, &part) != KRB_OK) {
+        snprintf(w->err, sizeof w->err, "TGS-REP does not open with the TGT session key");
+        goto out;
+    }
+    krb_hash(h, req, wr.len);
+    if (part.nonce != body.nonce || !krb_ct_equal(h, part.req_hash, sizeof h)) {
+        snprintf(w->err, sizeof w->err, "TGS-REP nonce or request hash mismatch");
+        goto out;
+    }
+    rc = 1;
+out:
+    krb_wipe(&part, sizeof part);
+    return rc;
+}
+
+/* First AS round trip without PA: learn salt and cost, derive the key. */
+static int login(struct worker *w, int fd, struct session *s)
+{
+    uint8_t req[2048], rep[KRB_MSG_MAX];
+    struct krb_kdc_req_body body;
+    struct krb_wr wr;
+    struct krb_error_msg e;
+    struct krb_pa_hint hint;
+    char tgs[KRB_NAME_MAX + 1];
+    ssize_t n;
+
+    if (krb_name_tgs(tgs, krb_name_realm(w->o->client)) != KRB_OK) {
+        snprintf(w->err, sizeof w->err, "bad client name %s", w->o->client);
+        return -1;
+    }
+    fill_body(&body, w->o->client, tgs);
+    krb_wr_init(&wr, req, sizeof req);
+    krb_as_req_encode(&wr, &body, NULL, 0, 0);
+    n = roundtrip(fd, req, wr.len, rep, sizeof rep);
+    if (n <= 0) {
+        snprintf(w->err, sizeof w->err, "no answer from the KDC");
+        return -1;
+    }
+    if (krb_error_decode(rep, (size_t)n, &e) != KRB_OK || e.code != KRB_ERR_PREAUTH_REQUIRED ||
+        krb_pa_hint_decode(e.edata, e.edata_len, &hint) != KRB_OK) {
+        note_error(w, rep, (size_t)n);
+        return -1;
+    }
+    if (krb_password_key(&s->client_key, hint.suite, w->o->password, hint.salt, hint.ops, hint.memkib) != KRB_OK) {
+        snprintf(w->err, sizeof w->err, "cannot derive the password key (cost out of bounds?)");
+        return -1;
+    }
+    s->client_kvno = hint.kvno;
+    if (do_as(w, fd, s, 1) != 1) {
+        if (w->err[0] == '\0') {
+            snprintf(w->err, sizeof w->err, "AS exchange failed");
+        }
+        return -1;
+    }
+    return 0;
+}
+
+static void *net_worker(void *arg)
+{
+    struct worker *w = arg;
+    const struct opts *o = w->o;
+    struct session s;
+    int fd, is_tgs = strcmp(o->mode, "tgs") == 0;
+    uint64_t limit = o->requests / (uint64_t)o->threads;
+    double end = mono() + o->seconds;
+
+    memset(&s, 0, sizeof s);
+    fd = socket(w->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&w->addr, w->addrlen) != 0) {
+        snprintf(w->err, sizeof w->err, "cannot open a UDP socket to the KDC: %s", strerror(errno));
+        w->errors++;
+        goto out;
+    }
+    if (login(w, fd, &s) != 0) {
+        w->errors++;
+        goto out;
+    }
+    while (!stop_flag) {
+        double t0 = mono(), dt;
+        int r = is_tgs ? do_tgs(w, fd, &s) : do_as(w, fd, &s, 0);
+        uint64_t us;
+
+        dt = mono() - t0;
+        us = (uint64_t)(dt * 1e6);
+        w->hist[us < HIST_US ? us : HIST_US]++;
+        if (r == 1) {
+            w->ok++;
+        } else if (r == 0) {
+            w->errors++;
+        } else {
+            w->timeouts++;
+        }
+        if (limit != 0 ? w->ok + w->errors + w->timeouts >= limit : mono() >= end) {
+            break;
+        }
+    }
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    krb_wipe(&s, sizeof s);
+    return NULL;
+}
+
+/* utime + stime of a process in microseconds, from /proc/PID/stat. */
+static int64_t proc_cpu_us(long pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long ut = 0, st = 0;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the command name may contain spaces */
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) {
+        return -1;
+    }
+    return (int64_t)((ut + st) * 1000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
+}
+
+static uint64_t percentile(const uint32_t *hist, uint64_t total, double q)
+{
+    uint64_t want = (uint64_t)((double)total * q), seen = 0;
+
+    for (size_t i = 0; i <= HIST_US; i++) {
+        seen += hist[i];
+        if (seen > want) {
+            return i;
+        }
+    }
+    return HIST_US;
+}
+
+static int run_net(struct opts *o, krb_context *ctx)
+{
+    struct worker *w = calloc((size_t)o->threads, sizeof *w);
+    uint32_t *hist = calloc(HIST_US + 1, sizeof *hist);
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    uint64_t ok = 0, errors = 0, timeouts = 0, total;
+    int64_t cpu0 = -1, cpu1 = -1;
+    double t0, t1;
+    int rc = 1;
+
+    if (w == NULL || hist == NULL || kdc_address(ctx, &addr, &addrlen) != 0) {
+        goto out;
+    }
+    if (o->kdc_pid > 0) {
+        cpu0 = proc_cpu_us(o->kdc_pid);
+    }
+    t0 = mono();
+    for (int i = 0; i < o->threads; i++) {
+        w[i].o = o;
+        w[i].ctx = ctx;
+        w[i].addr = addr;
+        w[i].addrlen = addrlen;
+        w[i].hist = calloc(HIST_US + 1, sizeof *w[i].hist);
+        if (w[i].hist == NULL || pthread_create(&w[i].tid, NULL, net_worker, &w[i]) != 0) {
+            fprintf(stderr, "tkbench: cannot start thread %d\n", i);
+            stop_flag = 1;
+            o->threads = i;
+            break;
+        }
+    }
+    for (int i = 0; i < o->threads; i++) {
+        pthread_join(w[i].tid, NULL);
+    }
+    t1 = mono();
+    if (o->kdc_pid > 0) {
+        cpu1 = proc_cpu_us(o->kdc_pid);
+    }
+    for (int i = 0; i < o->threads; i++) {
+        ok += w[i].ok;
+        errors += w[i].errors;
+        timeouts += w[i].timeouts;
+        for (size_t b = 0; b <= HIST_US; b++) {
+            hist[b] += w[i].hist[b];
+        }
+        if (w[i].err[0] != '\0') {
+            fprintf(stderr, "tkbench: thread %d: %s\n", i, w[i].err);
+        }
+    }
+    total = ok + errors + timeouts;
+    printf("mode=%s threads=%d seconds=%.2f requests=%" PRIu64 " ok=%" PRIu64 " errors=%" PRIu64
+           " timeouts=%" PRIu64 "\n",
+           o->mode, o->threads, t1 - t0, total, ok, errors, timeouts);
+    printf("throughput: %.0f req/s\n", (double)ok / (t1 - t0));
+    if (total > 0) {
+        printf("latency: p50=%" PRIu64 "us p99=%" PRIu64 "us p99.9=%" PRIu64 "us\n", percentile(hist, total, 0.50),
+               percentile(hist, total, 0.99), percentile(hist, total, 0.999));
+    }
+    if (cpu0 >= 0 && cpu1 >= 0 && total > 0) {
+        printf("kdc cpu: %.2f us/request (pid %ld, %" PRId64 " us over %" PRIu64 " requests)\n",
+               (double)(cpu1 - cpu0) / (double)total, o->kdc_pid, cpu1 - cpu0, total);
+    } else if (o->kdc_pid > 0) {
+        printf("kdc cpu: unavailable (cannot read /proc/%ld/stat)\n", o->kdc_pid);
+    }
+    rc = (errors == 0 && timeouts == 0 && ok > 0) ? 0 : 1;
+out:
+    if (w != NULL) {
+        for (int i = 0; i < o->threads; i++) {
+            free(w[i].hist);
+        }
+    }
+    free(w);
+    free(hist);
+    return rc;
+}
+
+static void read_password(struct opts *o)
+{
+    size_t n;
+
+    if (fgets(o->password, sizeof o->password, stdin) == NULL) {
+        fprintf(stderr, "tkbench: no password on standard input\n");
+        exit(1);
+    }
+    n = strlen(o->password);
+    while (n > 0 && (o->password[n - 1] == '\n' || o->password[n - 1] == '\r')) {
+        o->password[--n] = '\0';
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = { .threads = 2, .seconds = 5 };
+    krb_context *ctx = NULL;
+    char client[KRB_NAME_MAX + 1], service[KRB_NAME_MAX + 1];
+    int pwstdin = 0, rc = 1;
+
+    if (argc < 2) {
+        usage();
+    }
+    o.mode = argv[1];
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--password-stdin") == 0) {
+            pwstdin = 1;
+            continue;
+        }
+        if (v == NULL) {
+            usage();
+        }
+        i++;
+        if (strcmp(a, "-c") == 0) {
+            o.config = v;
+        } else if (strcmp(a, "-t") == 0) {
+            o.threads = atoi(v);
+        } else if (strcmp(a, "-d") == 0) {
+            o.seconds = atof(v);
+        } else if (strcmp(a, "-n") == 0) {
+            o.requests = strtoull(v, NULL, 10);
+        } else if (strcmp(a, "-u") == 0) {
+            o.client = v;
+        } else if (strcmp(a, "-s") == 0) {
+            o.service = v;
+        } else if (strcmp(a, "-P") == 0) {
+            o.kdc_pid = atol(v);
+        } else {
+            usage();
+        }
+    }
+    if (o.threads < 1 || o.threads > 256 || o.seconds <= 0) {
+        fprintf(stderr, "tkbench: threads must be 1..256 and seconds positive\n");
+        return 2;
+    }
+    if (krb_context_new(o.config, &ctx) != KRB_OK) {
+        fprintf(stderr, "tkbench: %s\n", ctx != NULL ? krb_context_error(ctx) : "cannot initialise");
+        goto out;
+    }
+    if (strcmp(o.mode, "as") != 0 && strcmp(o.mode, "tgs") != 0) {
+        usage();
+    }
+    if (o.client == NULL || (strcmp(o.mode, "tgs") == 0 && o.service == NULL)) {
+        fprintf(stderr, "tkbench: %s needs -u client%s\n", o.mode, strcmp(o.mode, "tgs") == 0 ? " and -s service" : "");
+        rc = 2;
+        goto out;
+    }
+    if (krb_name_canon(ctx, o.client, client) != KRB_OK ||
+        (o.service != NULL && krb_name_canon(ctx, o.service, service) != KRB_OK)) {
+        fprintf(stderr, "tkbench: %s\n", krb_context_error(ctx));
+        goto out;
+    }
+    o.client = client;
+    o.service = o.service != NULL ? service : NULL;
+    if (pwstdin) {
+        read_password(&o);
+    } else {
+        const char *pw = getenv("TKBENCH_PASSWORD");
+        if (pw == NULL) {
+            fprintf(stderr, "tkbench: give the password with --password-stdin or TKBENCH_PASSWORD\n");
+            rc = 2;
+            goto out;
+        }
+        snprintf(o.password, sizeof o.password, "%s", pw);
+    }
+    rc = run_net(&o, ctx);
+out:
+    krb_wipe(o.password, sizeof o.password);
+    krb_context_free(ctx);
+    return rc;
+}

@@ -142,4 +142,33 @@ KRB_WUR krb_err kdb_load(krb_context *c, struct kdb *db, FILE *in, const char *f
 KRB_WUR krb_err kdb_record_encode(const struct kdb_principal *p, uint8_t *buf, size_t cap, size_t *len);
 KRB_WUR krb_err kdb_record_decode(const uint8_t *p, size_t n, struct kdb_principal *out);
 
+/* ---- Additions (kdb.c, dump.c) ---- */
+
+/* How long a writer waits for another writer (process or thread) before
+ * failing with KRB_ERR_DB_LOCKED; default 3 s. Set once after open. */
+void kdb_set_lock_timeout(struct kdb *db, krb_time timeout);
+
+/* Read-modify-write of one principal in a single write transaction: fn gets
+ * the current record (it may call kdb_key_add) and returns KRB_OK to store
+ * it or an error to abandon the change. KRB_ERR_UNKNOWN_PRINCIPAL when
+ * absent. fn must not start other write transactions. */
+KRB_WUR krb_err kdb_update(krb_context *c, struct kdb *db, const char *name,
+                           krb_err (*fn)(krb_context *c, struct kdb *db, struct kdb_principal *p, void *arg),
+                           void *arg);
+
+/* Number of principals and policies (for "is the database empty"). */
+KRB_WUR krb_err kdb_count(krb_context *c, struct kdb *db, uint64_t *nprinc, uint64_t *npol);
+
+/* load flags */
+#define KDB_LOAD_UPDATE 0x1 /* merge into a non-empty database (replace same-named entries) */
+/* kdb_load refuses a database that already holds principals or policies
+ * (KRB_ERR_EXISTS); kdb_load_ex with KDB_LOAD_UPDATE merges instead. Errors
+ * in the input are KRB_ERR_MALFORMED with "fname:line: what". A dump made
+ * under another master key is KRB_ERR_MKEY, another realm KRB_ERR_WRONG_REALM. */
+KRB_WUR krb_err kdb_load_ex(krb_context *c, struct kdb *db, FILE *in, const char *fname, unsigned flags);
+/* Dump building blocks (used by kdb_dump; exposed for bulk generators):
+ * the header lines of db, then one line per principal. */
+KRB_WUR krb_err kdb_dump_header(krb_context *c, struct kdb *db, FILE *out);
+KRB_WUR krb_err kdb_dump_principal(krb_context *c, const struct kdb_principal *p, FILE *out);
+
 #endif

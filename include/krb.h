@@ -182,6 +182,23 @@ typedef struct {
     uint16_t suite;
 } krb_kt_info;
 
+/*
+ * Open the keytab at path; NULL means $TESSERA_KTNAME, then [libdefaults]
+ * keytab, then /etc/tessera/tessera.keytab. A missing file opens as an
+ * empty keytab. Refuses symlinks and files accessible by group or others
+ * (KRB_ERR_PERMISSION); a damaged file is KRB_ERR_MALFORMED (or
+ * KRB_ERR_TRAILING, KRB_ERR_TOO_BIG, KRB_ERR_BAD_NAME). Keys are kept in
+ * guarded memory and wiped by krb_kt_free. The caller frees *out.
+ */
+KRB_WUR krb_err krb_kt_open(krb_context *c, const char *path, krb_keytab **out);
+void krb_kt_free(krb_keytab *kt);
+/* Path the keytab was opened from (owned by kt). */
+const char *krb_kt_path(const krb_keytab *kt);
+/* Number of entries (one per principal and key version). */
+size_t krb_kt_count(const krb_keytab *kt);
+/* Entry i (0 <= i < count) without its key; KRB_ERR_INVALID_ARG if out of range. */
+KRB_WUR krb_err krb_kt_get_info(const krb_keytab *kt, size_t i, krb_kt_info *out);
+
 /* ------------------------------------------------------------------ */
 /* Credential cache and client exchanges (libkrb/ccache.c, as.c, tgs.c) */
 /* ------------------------------------------------------------------ */

@@ -256,6 +256,143 @@ typedef struct krb_sec_context krb_sec_context;
 #define KRB_SEC_INTEG    0x0010u /* integrity (always on) */
 #define KRB_SEC_FS       0x0020u /* forward secrecy: X25519 folded into context keys */
 
+/*
+ * Replay cache of a service: a file-backed table shared by all threads and
+ * processes of the service, surviving restarts, of bounded size. It fails
+ * closed: when it cannot record a request the request is refused.
+ *
+ * krb_rc_open: the cache of service (canonical name) in $TESSERA_RCACHE_DIR,
+ * else [libdefaults] rcache_dir, else /var/tmp, named
+ * tessera_rc_<uid>_<service>, 65536 slots when created. Errors:
+ * KRB_ERR_BAD_NAME, KRB_ERR_PERMISSION (symlink, other owner, mode not 0600),
+ * KRB_ERR_RCACHE (cannot create, lock or map; damaged file — detail says
+ * which). The caller frees *out with krb_rc_free.
+ */
+KRB_WUR krb_err krb_rc_open(krb_context *c, const char *service, krb_rcache **out);
+/* As krb_rc_open with an explicit file and slot count (0: 65536; 4..2^24).
+ * An existing file keeps the slot count it was created with. */
+KRB_WUR krb_err krb_rc_open_file(krb_context *c, const char *path, uint32_t slots, krb_rcache **out);
+/* Path of the cache file (owned by rc). */
+const char *krb_rc_path(const krb_rcache *rc);
+void krb_rc_free(krb_rcache *rc);
+
+/*
+ * One-way AP exchange for a service: verify the AP-REQ req[0..len) with
+ * the keys of kt and the replay cache rc, and put the client's name into
+ * client. service (canonical or short name) is the principal the ticket
+ * must be for; NULL accepts any principal that has a key in kt. Checks, in
+ * order: ticket for service (KRB_ERR_WRONG_PRINC), key of the ticket's
+ * version in kt (KRB_ERR_KT_NOTFOUND, KRB_ERR_BADKEYVER), ticket and
+ * authenticator open (KRB_ERR_MODIFIED), same client in both
+ * (KRB_ERR_BADMATCH), ticket times (KRB_ERR_TKT_NYV, KRB_ERR_TKT_EXPIRED),
+ * authenticator time within the skew (KRB_ERR_SKEW), not a replay
+ * (KRB_ERR_REPEAT, KRB_ERR_RCACHE). Decoding errors: KRB_ERR_MALFORMED,
+ * KRB_ERR_TOO_BIG, KRB_ERR_TRAILING, KRB_ERR_UNSUPPORTED, ...
+ * No AP-REP is produced: for mutual authentication and message protection
+ * use a security context (krb_sec_new_acceptor).
+ */
+KRB_WUR krb_err krb_ap_verify(krb_context *c, krb_keytab *kt, krb_rcache *rc, const char *service,
+                              const uint8_t *req, size_t len, char client[KRB_NAME_MAX + 1]);
+
+/*
+ * Security contexts, GSS-API-shaped: the application moves opaque tokens.
+ *
+ *   initiator: krb_sec_new_initiator; loop { rc = krb_sec_init(in, &out);
+ *              send out if out.len > 0; if rc == KRB_OK: done;
+ *              if rc != KRB_CONTINUE: fail; receive in }
+ *   acceptor:  krb_sec_new_acceptor; receive in; rc = krb_sec_accept(in, &out);
+ *              send out if out.len > 0 (the AP-REP for mutual auth)
+ *
+ * The calls do no I/O. Any error moves the context to a final FAILED state
+ * (keys wiped) and every later call returns KRB_ERR_BAD_STATE; so does a
+ * call the current state does not allow (e.g. wrap before establishment).
+ * Output tokens are library-allocated: release them with krb_buf_free; on
+ * error *out is empty. See docs/SERVICE.md.
+ */
+
+/*
+ * An initiator (client) context for target_service (canonical or short
+ * name) with the credentials of cc: a cached service ticket or one obtained
+ * now through a TGS exchange (the only I/O, done here). req_flags:
+ * KRB_SEC_* (KRB_SEC_FS implies KRB_SEC_MUTUAL). Errors: those of
+ * krb_get_service_ticket (KRB_ERR_NO_CREDS, KRB_ERR_TKT_EXPIRED,
+ * KRB_ERR_KDC_UNREACHABLE, KRB_ERR_S_PRINCIPAL_UNKNOWN, ...),
+ * KRB_ERR_BAD_NAME, KRB_ERR_INVALID_ARG (unknown flag). Free with krb_sec_free.
+ */
+KRB_WUR krb_err krb_sec_new_initiator(krb_context *c, krb_ccache *cc, const char *target_service, uint32_t req_flags,
+                                      krb_sec_context **out);
+/*
+ * An acceptor (service) context: server keys from kt, replays recorded in
+ * rc (both required, borrowed: they must outlive the context and may be
+ * shared by many contexts and threads). service: the principal tickets must
+ * be for, or NULL for any principal in kt. Errors: KRB_ERR_INVALID_ARG,
+ * KRB_ERR_BAD_NAME, KRB_ERR_NOMEM. Free with krb_sec_free.
+ */
+KRB_WUR krb_err krb_sec_new_acceptor(krb_context *c, krb_keytab *kt, krb_rcache *rc, const char *service,
+                                     krb_sec_context **out);
+/*
+ * Bind the context to an outer channel (e.g. a TLS exporter value); call
+ * before the first krb_sec_init / krb_sec_accept. The initiator sends a
+ * hash of data; an acceptor that has bindings refuses an AP-REQ without the
+ * same hash (KRB_ERR_CHANNEL_BINDING). data is copied.
+ * Errors: KRB_ERR_BAD_STATE (too late), KRB_ERR_INVALID_ARG, KRB_ERR_NOMEM.
+ */
+KRB_WUR krb_err krb_sec_set_channel_bindings(krb_sec_context *sc, const void *data, size_t len);
+/*
+ * Initiator step. First call: in = NULL, inlen = 0; *out receives the
+ * AP-REQ; returns KRB_CONTINUE when mutual authentication awaits the
+ * acceptor's reply, KRB_OK when the context is established (no mutual).
+ * Second call: in = the acceptor's AP-REP; KRB_OK, *out empty. Errors:
+ * KRB_ERR_MUT_FAIL (reply does not echo our time), KRB_ERR_MODIFIED /
+ * KRB_ERR_MALFORMED (reply does not open), KRB_ERR_TKT_EXPIRED,
+ * KRB_ERR_BAD_STATE.
+ */
+KRB_WUR krb_err krb_sec_init(krb_context *c, krb_sec_context *sc, const uint8_t *in, size_t inlen, krb_buf *out);
+/*
+ * Acceptor step: in = the initiator's AP-REQ. Returns KRB_OK (established)
+ * with *out = the AP-REP to send when the initiator asked for mutual
+ * authentication, else empty. Errors: those of krb_ap_verify, plus
+ * KRB_ERR_CHANNEL_BINDING and KRB_ERR_BAD_STATE. Details name the client and
+ * the reason; they are for the service's log, not for the peer.
+ */
+KRB_WUR krb_err krb_sec_accept(krb_context *c, krb_sec_context *sc, const uint8_t *in, size_t inlen, krb_buf *out);
+/*
+ * Protect msg[0..len) for the peer: with conf != 0 encrypted and
+ * authenticated, else sent in clear with an integrity tag. *out receives
+ * the token (len + 29 bytes). Errors: KRB_ERR_BAD_STATE (not established),
+ * KRB_ERR_TOO_BIG (over 16 MiB), KRB_ERR_SEQ (sequence numbers exhausted).
+ */
+KRB_WUR krb_err krb_sec_wrap(krb_context *c, krb_sec_context *sc, int conf, const uint8_t *msg, size_t len,
+                             krb_buf *out);
+/*
+ * Check and open a token from krb_sec_wrap of the peer. *out receives the
+ * message, *conf (may be NULL) whether it was encrypted. Errors:
+ * KRB_ERR_MODIFIED (forged, damaged, or sent by this side), KRB_ERR_MALFORMED
+ * (truncated, not a wrap token), KRB_ERR_REPEAT (seen before; with
+ * KRB_SEC_REPLAY or KRB_SEC_SEQUENCE), KRB_ERR_SEQ (gap or reordering; with
+ * KRB_SEC_SEQUENCE), KRB_ERR_BAD_STATE. Any error ends the context.
+ */
+KRB_WUR krb_err krb_sec_unwrap(krb_context *c, krb_sec_context *sc, const uint8_t *tok, size_t len, krb_buf *out,
+                               int *conf);
+/* A MIC token (keyed BLAKE2b-256 over a sequence number and msg) for msg,
+ * which travels separately. Errors: as krb_sec_wrap. */
+KRB_WUR krb_err krb_sec_get_mic(krb_context *c, krb_sec_context *sc, const uint8_t *msg, size_t len, krb_buf *out);
+/* Check the peer's MIC token tok for msg (constant-time compare). Errors:
+ * as krb_sec_unwrap (KRB_ERR_MODIFIED when msg or tok differ). */
+KRB_WUR krb_err krb_sec_verify_mic(krb_context *c, krb_sec_context *sc, const uint8_t *msg, size_t len,
+                                   const uint8_t *tok, size_t toklen);
+/* The peer: the client's name on an acceptor, the service's on an
+ * initiator; "" until established. Owned by sc. */
+const char *krb_sec_peer_name(const krb_sec_context *sc);
+/* End time of the ticket behind the context (0 until established). The
+ * application decides what to do with a context past its expiry. */
+krb_time krb_sec_expiry(const krb_sec_context *sc);
+/* The context's flags once established (KRB_SEC_*: what the initiator asked
+ * for, plus KRB_SEC_MUTUAL when an AP-REP was exchanged); 0 before. */
+uint32_t krb_sec_flags(const krb_sec_context *sc);
+/* Wipe and free a context; NULL is a no-op. */
+void krb_sec_free(krb_sec_context *sc);
+
 #ifdef __cplusplus
 }
 #endif

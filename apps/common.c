@@ -45,6 +45,11 @@ void app_krb_error(const krb_context *c, krb_err rc)
     app_warnx("%s", c != NULL ? krb_context_error(c) : krb_err_message(rc));
 }
 
+void app_wipe(void *p, size_t n)
+{
+    explicit_bzero(p, n);
+}
+
 /* Read one line from fd into buf; strip the newline. */
 static int read_line(int fd, char *buf, size_t cap)
 {
@@ -85,7 +90,7 @@ static int read_line(int fd, char *buf, size_t cap)
     buf[n] = '\0';
     return 0;
 fail:
-    memset(buf, 0, cap);
+    app_wipe(buf, cap);
     return -1;
 }
 

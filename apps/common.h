@@ -28,6 +28,9 @@ int app_read_password(const char *prompt, char *buf, size_t cap);
  * Returns 0 on success, -1 on EOF, error or an over-long line. */
 int app_read_password_stdin(char *buf, size_t cap);
 
+/* Wipe a secret (not optimised away). */
+void app_wipe(void *p, size_t n);
+
 /* Parse a duration ("10h", "90m", "7d", "3600") into microseconds; -1 if bad. */
 int app_parse_duration(const char *s, krb_time *out);
 

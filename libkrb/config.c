@@ -43,7 +43,7 @@ static const struct {
     { "kdc", "pidfile" },                 { "kdc", "map_size" },
     { "kdc", "pwhash_ops" },              { "kdc", "pwhash_mem" },
     { "kdc", "tcp_idle_timeout" },        { "kdc", "max_tcp_connections" },
-    { "kdc", "last_success_interval" },
+    { "kdc", "last_success_interval" },   { "kdc", "replay_cache_size" },
 };
 
 static int key_known(const char *section, const char *key)

@@ -281,7 +281,7 @@ krb_err krb_rc_check_and_store(krb_context *c, krb_rcache *rc, const char *serve
             }
             break;
         }
-        if (s->expiry <= now) {
+        if (s->expiry < now) {
             if (free_slot == NULL) {
                 free_slot = s;
             }

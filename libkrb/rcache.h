@@ -9,7 +9,7 @@
  *   slot[i] (24 bytes): 16-byte key, i64 expiry (native order, this host only)
  *
  * key = BLAKE2b-128(u8 len || server name || authenticator ciphertext);
- * expiry = authenticator ctime + clock skew. A slot whose expiry has passed
+ * expiry = authenticator ctime + clock skew. A slot whose expiry is before now
  * is reused; a never-used slot (expiry 0) ends a probe chain. Probing is
  * linear over at most KRB_RC_PROBE_MAX slots; when every probed slot holds
  * a live entry the cache fails closed (KRB_ERR_RCACHE).

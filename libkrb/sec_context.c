@@ -519,11 +519,12 @@ static int aead_seal(const struct krb_key *k, uint64_t seq, uint8_t *c_out, uint
 {
     uint8_t nonce[KRB_NONCE_MAX];
     static const uint8_t empty[1];
+    uint8_t sink[1];
 
     seq_nonce(nonce, seq);
     if (mlen == 0) {
         m = empty;
-        c_out = NULL;
+        c_out = sink;
     }
     if (k->suite == KRB_SUITE_AES256GCM) {
         return crypto_aead_aes256gcm_encrypt_detached(c_out, tag, NULL, m, mlen, ad, adlen, NULL, nonce, k->k);

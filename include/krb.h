@@ -261,7 +261,7 @@ typedef struct krb_sec_context krb_sec_context;
  * processes of the service, surviving restarts, of bounded size. It fails
  * closed: when it cannot record a request the request is refused.
  *
- * krb_rc_open: the cache of service (canonical name) in $TESSERA_RCACHE_DIR,
+ * krb_rc_open: the cache of service (canonical or short name) in $TESSERA_RCACHE_DIR,
  * else [libdefaults] rcache_dir, else /var/tmp, named
  * tessera_rc_<uid>_<service>, 65536 slots when created. Errors:
  * KRB_ERR_BAD_NAME, KRB_ERR_PERMISSION (symlink, other owner, mode not 0600),

@@ -203,11 +203,11 @@ static void sanitize(char *dst, size_t cap, const char *src)
 
 krb_err krb_rc_open(krb_context *c, const char *service, krb_rcache **out)
 {
-    char path[4096], safe[KRB_NAME_MAX + 1];
+    char path[4096], safe[KRB_NAME_MAX + 1], canon[KRB_NAME_MAX + 1];
     const char *dir;
 
     *out = NULL;
-    if (service == NULL || krb_name_check(c, service, strlen(service)) != KRB_OK) {
+    if (service == NULL || krb_name_canon(c, service, canon) != KRB_OK) {
         return krb_set_error(c, KRB_ERR_BAD_NAME, "replay cache: bad service name");
     }
     dir = getenv("TESSERA_RCACHE_DIR");
@@ -217,7 +217,7 @@ krb_err krb_rc_open(krb_context *c, const char *service, krb_rcache **out)
     if (dir == NULL || dir[0] == '\0') {
         dir = "/var/tmp";
     }
-    sanitize(safe, sizeof safe, service);
+    sanitize(safe, sizeof safe, canon);
     if (snprintf(path, sizeof path, "%s/tessera_rc_%u_%s", dir, (unsigned)geteuid(), safe) >= (int)sizeof path) {
         return krb_set_error(c, KRB_ERR_INVALID_ARG, "replay cache directory name too long");
     }

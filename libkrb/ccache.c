@@ -272,6 +272,21 @@ static krb_err cc_encode(const krb_ccache *cc, uint8_t **buf, size_t *len)
     return KRB_OK;
 }
 
+krb_err krb_cc_serialize(krb_context *c, const krb_ccache *cc, krb_buf *out)
+{
+    krb_err rc;
+
+    out->data = NULL;
+    out->len = 0;
+    if (cc->principal[0] == '\0') {
+        return krb_set_error(c, KRB_ERR_INVALID_ARG, "credential cache is not initialised");
+    }
+    if ((rc = cc_encode(cc, &out->data, &out->len)) != KRB_OK) {
+        return krb_set_error(c, rc, "cannot encode credential cache");
+    }
+    return KRB_OK;
+}
+
 /* ---------------- files ---------------- */
 
 static krb_err default_path(krb_context *c, char *out, size_t cap)

@@ -26,6 +26,10 @@
  */
 KRB_WUR krb_err krb_cc_parse(krb_context *c, const uint8_t *p, size_t n, krb_ccache **out);
 
+/* Encode an initialised cache into out (release with krb_buf_free, which
+ * wipes it). Errors: KRB_ERR_INVALID_ARG (empty cache), KRB_ERR_NOMEM. */
+KRB_WUR krb_err krb_cc_serialize(krb_context *c, const krb_ccache *cc, krb_buf *out);
+
 /*
  * Send an encoded KDC request and classify the answer. On KRB_OK *type is
  * KRB_MSG_AS_REP or KRB_MSG_TGS_REP and rep[0..*replen) holds it. When the

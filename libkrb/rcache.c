@@ -67,7 +67,7 @@ static void header_make(uint8_t h[KRB_RC_HEADER_BYTES], uint32_t slots)
  * initialised) file, or check the header of an existing one. */
 static krb_err table_prepare(krb_context *c, krb_rcache *rc, const struct stat *st, uint32_t want_slots)
 {
-    uint8_t h[KRB_RC_HEADER_BYTES], zero[4] = { 0 };
+    uint8_t h[KRB_RC_HEADER_BYTES] = { 0 }, zero[4] = { 0 };
     uint32_t slots;
     ssize_t n = 0;
     int r;

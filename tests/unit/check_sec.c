@@ -373,6 +373,7 @@ START_TEST(test_state_misuse)
     /* An initiator awaiting the AP-REP is handed an AP-REQ. */
     ck_assert_int_eq(krb_sec_new_initiator_creds(fx_c, &fx_cr, ALL, &ini), KRB_OK);
     ck_assert_int_eq(krb_sec_init(fx_c, ini, NULL, 0, &out), KRB_CONTINUE);
+    krb_buf_free(&out);
     ck_assert_int_eq(krb_sec_init(fx_c, ini, t1.data, t1.len, &out), KRB_ERR_BAD_STATE);
     krb_sec_free(ini);
 
@@ -462,7 +463,9 @@ START_TEST(test_channel_binding_mismatch)
     ck_assert_int_eq(krb_sec_set_channel_bindings(acc, "channel-A", 9), KRB_OK);
     ck_assert_int_eq(krb_sec_init(fx_c, ini, NULL, 0, &t1), KRB_CONTINUE);
     ck_assert_int_eq(krb_sec_accept(fx_c, acc, t1.data, t1.len, &out), KRB_OK);
+    krb_buf_free(&t1);
     ck_assert_int_eq(krb_sec_init(fx_c, ini, out.data, out.len, &t1), KRB_OK);
+    ck_assert_uint_eq(t1.len, 0);
     krb_buf_free(&out);
 }
 END_TEST

@@ -424,8 +424,16 @@ static krb_err load_meta(krb_context *c, struct kdb *db)
                            db->dir);
         goto out;
     }
+    /* Commit (not abort) so the dbi handles opened here stay valid. */
+    mrc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (mrc != 0) {
+        rc = map_err(c, db, mrc, "reading meta");
+    }
 out:
-    mdb_txn_abort(txn);
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
     return rc;
 }
 
@@ -604,14 +612,17 @@ static krb_err get_in(krb_context *c, struct kdb *db, MDB_txn *txn, const char *
 
 krb_err kdb_get(krb_context *c, struct kdb *db, const char *name, struct kdb_principal *out)
 {
+    char key[KRB_NAME_MAX + 1];
     MDB_txn *txn;
     krb_err rc;
 
+    /* name may point into *out (kdb_get(c, db, p.name, &p)) */
+    snprintf(key, sizeof key, "%s", name);
     memset(out, 0, sizeof *out);
     if ((rc = rtxn_begin(c, db, &txn)) != KRB_OK) {
         return rc;
     }
-    rc = get_in(c, db, txn, name, out);
+    rc = get_in(c, db, txn, key, out);
     rtxn_end(db, txn);
     return rc;
 }
@@ -1004,13 +1015,17 @@ int kdb_is_locked(krb_context *c, struct kdb *db, const struct kdb_principal *p,
 
 /* ---- policies ---- */
 
-krb_err kdb_policy_get(krb_context *c, struct kdb *db, const char *name, struct kdb_policy *out)
+krb_err kdb_policy_get(krb_context *c, struct kdb *db, const char *pname, struct kdb_policy *out)
 {
+    char name[KDB_POLICY_NAME_MAX + 2];
     MDB_txn *txn;
-    MDB_val k = { strlen(name), (void *)name }, v;
-    krb_err rc;
+    MDB_val k, v;
+    krb_err rc = KRB_OK;
     int mrc;
 
+    snprintf(name, sizeof name, "%s", pname); /* pname may point into *out */
+    k.mv_size = strlen(name);
+    k.mv_data = name;
     memset(out, 0, sizeof *out);
     if (!kdb_policy_name_ok(name)) {
         return krb_set_error(c, KRB_ERR_POLICY_UNKNOWN,
@@ -1221,6 +1236,8 @@ struct kdb_loader {
     struct kdb *db;
     MDB_txn *txn;
     int update;
+    int set_pw;
+    uint32_t pw_ops, pw_memkib;
     int append_ok; /* fresh database and names ascending: MDB_APPEND */
     char last[KRB_NAME_MAX + 1];
 };
@@ -1271,6 +1288,9 @@ krb_err kdb_load_pwhash(krb_context *c, struct kdb_loader *l, uint32_t ops, uint
     if ((mrc = meta_put(l->txn, l->db->meta, META_PWHASH, pw, sizeof pw)) != 0) {
         return map_err(c, l->db, mrc, "loading");
     }
+    l->set_pw = 1;
+    l->pw_ops = ops;
+    l->pw_memkib = memkib;
     return KRB_OK;
 }
 
@@ -1346,6 +1366,10 @@ krb_err kdb_load_end(krb_context *c, struct kdb_loader *l, int commit)
     }
     if (commit) {
         rc = wtxn_commit(c, l->db, l->txn, "committing the load");
+        if (rc == KRB_OK && l->set_pw) {
+            l->db->pw_ops = l->pw_ops;
+            l->db->pw_memkib = l->pw_memkib;
+        }
     } else {
         wtxn_abort(l->db, l->txn);
     }

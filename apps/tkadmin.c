@@ -993,7 +993,7 @@ static int list_cb(const struct kdb_principal *p, void *arg)
 
 static int cmd_listprincs(struct tka *t, int argc, char **argv)
 {
-    char glob[KRB_NAME_MAX + KRB_REALM_MAX + 2];
+    char glob[KRB_NAME_MAX + KRB_REALM_MAX + 2] = "";
     unsigned long n = 0;
     krb_err rc;
     int st;

@@ -19,7 +19,8 @@ for t in "$@"; do
         fi
         ;;
     esac
-    if CK_FORK=no "${cmd[@]}" >"$log" 2>&1; then
+    # A hung test fails after TEST_TIMEOUT seconds instead of stalling CI.
+    if CK_FORK=no timeout -k 10 "${TEST_TIMEOUT:-900}" "${cmd[@]}" >"$log" 2>&1; then
         pass=$((pass + 1))
         echo "PASS: $name $(grep -E '^[0-9]+%: Checks' "$log" | tail -n 1)"
     else

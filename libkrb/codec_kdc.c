@@ -42,6 +42,9 @@ static void rd_body(struct krb_rd *r, struct krb_kdc_req_body *b)
             }
         }
     }
+    if (r->err != KRB_OK) {
+        b->nsuites = 0; /* never leave a count larger than suites[] for a caller to trust */
+    }
 }
 
 void krb_as_req_encode(struct krb_wr *w, const struct krb_kdc_req_body *body, const struct krb_key *client_key,

@@ -13,13 +13,15 @@ REALM=EXAMPLE.ORG
 USER_PW=${TESSERA_DEMO_PASSWORD:-alice-demo-password}
 
 stop_kdc() {
-    if [ -f "$D/kdc.pid" ] && kill -0 "$(cat "$D/kdc.pid")" 2>/dev/null; then
-        kill -TERM "$(cat "$D/kdc.pid")"
+    local pid
+    pid=$(cat "$D/kdc.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid"
         for _ in $(seq 50); do
-            kill -0 "$(cat "$D/kdc.pid")" 2>/dev/null || break
+            kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        echo "demo: stopped tessera-kdc"
+        echo "demo: stopped tessera-kdc (pid $pid)"
     fi
 }
 

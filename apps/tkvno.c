@@ -57,6 +57,7 @@ int main(int argc, char **argv)
         }
         if (!quiet) {
             printf("%s: kvno = %lu\n", info.server, (unsigned long)info.kvno);
+            (void)fflush(stdout); /* keep the order of results and errors */
         }
     }
     status = failed ? 1 : 0;

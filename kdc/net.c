@@ -722,7 +722,7 @@ void kdc_net_stop(struct kdc_net *n)
     if (n->wakefd >= 0 && write(n->wakefd, &one, sizeof one) < 0) {
         /* the flag alone stops workers within a second */
     }
-    for (unsigned i = 0; i < n->nworkers; i++) {
+    for (unsigned i = 0; n->w != NULL && i < n->nworkers; i++) {
         if (n->w[i].started) {
             pthread_join(n->w[i].th, NULL);
             n->w[i].started = 0;

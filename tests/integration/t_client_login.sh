@@ -81,6 +81,14 @@ expect_fail tkinit_pw wrong-password alice
 expect_fail tkinit_pw whatever nobody
 [ "$OUT" = "tkinit: password incorrect for nobody@EXAMPLE.ORG" ] || fail "hidden unknown user: $OUT"
 
+# --- unknown user with hide_unknown_principals = false ([kdc] is the last section)
+echo 'hide_unknown_principals = false' >>"$TESSERA_CONFIG"
+stop_kdc
+start_kdc
+expect_fail tkinit_pw whatever nobody
+[ "$OUT" = "tkinit: client nobody@EXAMPLE.ORG not found in Kerberos database" ] || fail "unknown user: $OUT"
+run_tool tklist -s || fail "the TGT in the cache survives a KDC restart"
+
 # --- locked user
 $A modprinc --locked bob >/dev/null || fail "lock bob"
 expect_fail tkinit_pw bob-password bob

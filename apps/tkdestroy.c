@@ -19,6 +19,7 @@ int main(int argc, char **argv)
     krb_err rc;
 
     app_init(argv[0]);
+    argv[0] = (char *)app_name(); /* getopt's messages say "prog: ..." */
     while ((opt = getopt(argc, argv, "c:qh")) != -1) {
         switch (opt) {
         case 'c':

@@ -78,6 +78,7 @@ int main(int argc, char **argv)
     krb_err rc;
 
     app_init(argv[0]);
+    argv[0] = (char *)app_name(); /* getopt's messages say "prog: ..." */
     memset(&io, 0, sizeof io);
     memset(password, 0, sizeof password);
     while ((opt = getopt_long(argc, argv, "Vl:r:c:kt:Rh", longopts, NULL)) != -1) {

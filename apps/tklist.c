@@ -160,6 +160,7 @@ int main(int argc, char **argv)
     krb_context *c = NULL;
 
     app_init(argv[0]);
+    argv[0] = (char *)app_name(); /* getopt's messages say "prog: ..." */
     while ((opt = getopt(argc, argv, "c:fskt:h")) != -1) {
         switch (opt) {
         case 'c':

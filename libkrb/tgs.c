@@ -230,7 +230,7 @@ static krb_err get_tgt(krb_context *c, const krb_ccache *cc, struct krb_creds *t
     }
     if (now >= tgt->endtime) {
         krb_fmt_time(tgt->endtime, when, sizeof when);
-        return krb_set_error(c, KRB_ERR_TKT_EXPIRED, "ticket-granting ticket for %s expired %s: run tkinit",
+        return krb_set_error(c, KRB_ERR_TKT_EXPIRED, "ticket-granting ticket for %s expired at %s: run tkinit",
                              principal, when);
     }
     return KRB_OK;

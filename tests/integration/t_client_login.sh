@@ -118,6 +118,18 @@ expect_output 'Renewed the ticket-granting ticket.' run_tool tkinit -R -V
 expect_output $'^\trenew until .*, Flags: RIA?$' run_tool tklist -f
 run_tool tklist -s || fail "tklist -s after renewal"
 
+# --- an expired but renewable TGT: tklist -s and tkvno say so, -R revives it
+expect_output '^$' tkinit_pw alice-password -l 1s -r 1h alice
+sleep 1.5
+rc=0
+run_tool tklist -s || rc=$?
+[ "$rc" = 1 ] || fail "tklist -s with an expired TGT: exit $rc"
+expect_fail run_tool tkvno host/batch.example.org
+echo "$OUT" | grep -q '^tkvno: ticket-granting ticket for alice@EXAMPLE.ORG expired at .*: run tkinit$' ||
+    fail "tkvno with an expired TGT: $OUT"
+expect_output '^$' run_tool tkinit -R
+run_tool tklist -s || fail "tklist -s after renewing an expired TGT"
+
 # --- keytab login
 expect_output '^$' run_tool tkinit -k -t "$T/host.keytab" -c "$T/host.cc" host/batch.example.org
 expect_output 'Default principal: host/batch.example.org@EXAMPLE.ORG' run_tool tklist -c "$T/host.cc"

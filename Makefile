@@ -137,6 +137,12 @@ build-fuzz/fuzz/%: fuzz/%.c $(LINK_LIBS)
 fuzz-smoke: fuzz
 	bash fuzz/smoke.sh $(FUZZ_SECONDS)
 
+# Rewrite the seed corpora (fuzz/corpus/<target>/) from real encodings.
+.PHONY: fuzz-corpus
+fuzz-corpus: $(LIBKRB_A)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $(B)/gen_corpus fuzz/gen_corpus.c $(LIBKRB_A) $(LIBS_ALL)
+	$(B)/gen_corpus fuzz/corpus
+
 bench: all
 	bash scripts/bench.sh
 

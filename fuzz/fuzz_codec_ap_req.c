@@ -66,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         krb_wr_vec16(&w, ticket, ticket_len);
         ad = w.len;
         krb_wr_u16(&w, (uint16_t)(size - 1 + krb_seal_overhead(session_key.suite)));
-        if (w.err != KRB_OK || krb_seal_with_nonce(&session_key, KRB_USAGE_AP_AUTH, buf, ad, data + 1, size - 1,
-                                                   nonce, buf + w.len, sizeof buf - w.len, &ctlen) != KRB_OK) {
+        if (w.err != KRB_OK || krb_seal_with_nonce(&session_key, KRB_USAGE_AP_AUTH, buf, ad, data + 1, size - 1, nonce,
+                                                   buf + w.len, sizeof buf - w.len, &ctlen) != KRB_OK) {
             abort();
         }
         msg = buf;

@@ -26,8 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (h.ops > KRB_PW_OPS_MAX || h.memkib > KRB_PW_MEMKIB_MAX) {
         struct krb_key k;
         /* Out of bounds: must be refused before any work is done. */
-        if (krb_password_key(&k, KRB_SUITE_XCHACHA20POLY1305, "pw", h.salt, h.ops, h.memkib) !=
-            KRB_ERR_INVALID_ARG) {
+        if (krb_password_key(&k, KRB_SUITE_XCHACHA20POLY1305, "pw", h.salt, h.ops, h.memkib) != KRB_ERR_INVALID_ARG) {
             abort();
         }
     }

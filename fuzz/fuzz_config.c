@@ -11,8 +11,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const sections[] = { "libdefaults", "kdc", "realm EXAMPLE.ORG" };
-    static const char *const keys[] = { "default_realm", "clock_skew", "kdc", "listen", "map_size", "workers",
-                                        "hide_unknown_principals", "ticket_lifetime" };
+    static const char *const keys[] = {
+        "default_realm",           "clock_skew",     "kdc", "listen", "map_size", "workers",
+        "hide_unknown_principals", "ticket_lifetime"
+    };
     struct krb_config *cfg = NULL;
     char host[256];
     uint16_t port;
@@ -34,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             }
             for (size_t i = 0; i < n; i++) {
-                (void)krb_parse_hostport(NULL, krb_config_nth(cfg, sections[s], keys[k], i), host, sizeof host,
-                                         &port);
+                (void)krb_parse_hostport(NULL, krb_config_nth(cfg, sections[s], keys[k], i), host, sizeof host, &port);
             }
             (void)krb_config_duration(NULL, cfg, sections[s], keys[k], 0, &t);
             (void)krb_config_uint(NULL, cfg, sections[s], keys[k], 0, UINT64_MAX, &u);

@@ -301,8 +301,10 @@ int main(int argc, char **argv)
 
     /* Names, config, reader programs. */
     {
-        static const char *names[] = { "alice@EXAMPLE.ORG", "host/web1.example.org@EXAMPLE.ORG", "a\\/b@R",
-                                       "a\\@b@R", "a\\\\b@R", "bob", "krbtgt/R@R", "1/2/3/4/5/6/7/8@R" };
+        static const char *names[] = { "alice@EXAMPLE.ORG", "host/web1.example.org@EXAMPLE.ORG",
+                                       "a\\/b@R",           "a\\@b@R",
+                                       "a\\\\b@R",          "bob",
+                                       "krbtgt/R@R",        "1/2/3/4/5/6/7/8@R" };
         static const char conf[] = "[libdefaults]\n"
                                    "default_realm = EXAMPLE.ORG\n"
                                    "clock_skew = 5m\n"

@@ -129,11 +129,22 @@ static void sample_ap_rep_part(struct krb_ap_rep_part *p)
     memset(p->dh, 0xee, sizeof p->dh);
 }
 
-enum kind { K_TICKET, K_AS_REQ, K_AS_REQ_PA, K_TGS_REQ, K_AS_REP, K_TGS_REP, K_AP_REQ, K_AP_REP, K_ERROR, K_PA_HINT,
-            K_COUNT };
+enum kind {
+    K_TICKET,
+    K_AS_REQ,
+    K_AS_REQ_PA,
+    K_TGS_REQ,
+    K_AS_REP,
+    K_TGS_REP,
+    K_AP_REQ,
+    K_AP_REP,
+    K_ERROR,
+    K_PA_HINT,
+    K_COUNT
+};
 
-static const char *const kind_names[K_COUNT] = { "ticket", "as_req", "as_req_pa", "tgs_req", "as_rep",
-                                                 "tgs_rep", "ap_req", "ap_rep", "error", "pa_hint" };
+static const char *const kind_names[K_COUNT] = { "ticket",  "as_req", "as_req_pa", "tgs_req", "as_rep",
+                                                 "tgs_rep", "ap_req", "ap_rep",    "error",   "pa_hint" };
 
 static size_t encode_kind(enum kind k, uint8_t *buf, size_t cap)
 {
@@ -718,8 +729,8 @@ static const struct {
     uint8_t v;
     krb_err want;
 } header_rows[] = {
-    { "bad magic 0", 0, 'X', KRB_ERR_MALFORMED }, { "bad magic 1", 1, 'k', KRB_ERR_MALFORMED },
-    { "version 0", 2, 0, KRB_ERR_UNSUPPORTED },   { "version 2", 2, 2, KRB_ERR_UNSUPPORTED },
+    { "bad magic 0", 0, 'X', KRB_ERR_MALFORMED },   { "bad magic 1", 1, 'k', KRB_ERR_MALFORMED },
+    { "version 0", 2, 0, KRB_ERR_UNSUPPORTED },     { "version 2", 2, 2, KRB_ERR_UNSUPPORTED },
     { "version 255", 2, 255, KRB_ERR_UNSUPPORTED }, { "type 0", 3, 0, KRB_ERR_MALFORMED },
     { "type 200", 3, 200, KRB_ERR_MALFORMED },
 };
@@ -1176,8 +1187,18 @@ END_TEST
 
 /* ---------------- malformed sealed parts (sealed validly) ---------------- */
 
-enum part_mut { P_GOOD, P_KEY_SUITE0, P_KEY_SUITE9, P_BAD_NAME, P_EMPTY_NAME, P_TIME_HIGH, P_BOOL2, P_TRAILING,
-                P_SHORT, P_AUTHZ_BIG };
+enum part_mut {
+    P_GOOD,
+    P_KEY_SUITE0,
+    P_KEY_SUITE9,
+    P_BAD_NAME,
+    P_EMPTY_NAME,
+    P_TIME_HIGH,
+    P_BOOL2,
+    P_TRAILING,
+    P_SHORT,
+    P_AUTHZ_BIG
+};
 
 static const struct {
     const char *what;

@@ -148,11 +148,25 @@ static const struct {
     const char *in;
     int64_t secs;
 } durations[] = {
-    { "0", 0 },          { "90", 90 },       { "90s", 90 },         { "5m", 300 },
-    { "10h", 36000 },    { "7d", 604800 },   { "36500d", 3153600000 }, { "36501d", -1 },
-    { "", -1 },          { "h", -1 },        { "10x", -1 },         { "10hh", -1 },
-    { "-5", -1 },        { "+5", -1 },       { " 5", -1 },          { "5 s", -1 },
-    { "10H", -1 },       { "1w", -1 },       { "99999999999999999999", -1 },
+    { "0", 0 },
+    { "90", 90 },
+    { "90s", 90 },
+    { "5m", 300 },
+    { "10h", 36000 },
+    { "7d", 604800 },
+    { "36500d", 3153600000 },
+    { "36501d", -1 },
+    { "", -1 },
+    { "h", -1 },
+    { "10x", -1 },
+    { "10hh", -1 },
+    { "-5", -1 },
+    { "+5", -1 },
+    { " 5", -1 },
+    { "5 s", -1 },
+    { "10H", -1 },
+    { "1w", -1 },
+    { "99999999999999999999", -1 },
     { "18446744073709551615s", -1 },
 };
 
@@ -198,8 +212,7 @@ START_TEST(test_typed_errors)
     ck_assert_ptr_nonnull(strstr(krb_context_error(ctx), "bad boolean 'maybe'"));
     ck_assert_int_eq(krb_config_uint(ctx, cfg, "kdc", "pwhash_mem", 0, (uint64_t)1 << 30, &u), KRB_OK);
     ck_assert_uint_eq(u, (uint64_t)1 << 30);
-    ck_assert_int_eq(krb_config_uint(ctx, cfg, "kdc", "pwhash_mem", 0, ((uint64_t)1 << 30) - 1, &u),
-                     KRB_ERR_CONFIG);
+    ck_assert_int_eq(krb_config_uint(ctx, cfg, "kdc", "pwhash_mem", 0, ((uint64_t)1 << 30) - 1, &u), KRB_ERR_CONFIG);
     krb_config_free(cfg);
 }
 END_TEST
@@ -241,13 +254,15 @@ static const struct {
     const char *text;
     const char *detail;
 } bad_files[] = {
-    { "unknown key", "[libdefaults]\ndefault_realm = R\ndefualt_realm = R\n", "t.conf:3: unknown key 'defualt_realm' in [libdefaults]" },
+    { "unknown key", "[libdefaults]\ndefault_realm = R\ndefualt_realm = R\n",
+      "t.conf:3: unknown key 'defualt_realm' in [libdefaults]" },
     { "key of another section", "[libdefaults]\nlisten = 1.2.3.4\n", "t.conf:2: unknown key 'listen'" },
     { "unknown section", "# c\n[libdefault]\n", "t.conf:2: unknown section [libdefault]" },
     { "realm section without name", "[realm ]\nkdc = x\n", "t.conf:1: unknown section" },
     { "kdc key in libdefaults", "[libdefaults]\nkdc = x\n", "t.conf:2: unknown key 'kdc'" },
     { "missing equals", "[kdc]\nlisten 127.0.0.1\n", "t.conf:2: expected 'key = value'" },
-    { "key before section", "\ndefault_realm = R\n[libdefaults]\n", "t.conf:2: 'default_realm' appears before any [section]" },
+    { "key before section", "\ndefault_realm = R\n[libdefaults]\n",
+      "t.conf:2: 'default_realm' appears before any [section]" },
     { "empty value", "[kdc]\nlisten =\n", "t.conf:2: empty key or value" },
     { "empty key", "[kdc]\n = x\n", "t.conf:2: empty key or value" },
     { "unterminated section", "[kdc\n", "t.conf:1: section header must be '[name]'" },

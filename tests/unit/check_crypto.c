@@ -16,8 +16,8 @@
 #define KAT_KDF_USAGE1 "b75a4e9237d7461c0a347b72829f946ebcce034747fad0ec97ee854e6e6ba02b"
 #define KAT_KDF_USAGE7 "1840e5e34baa90faed52e3eecf385b8e6a345b6758447810d264e48bc69cc706"
 #define KAT_KDF_USAGE_MAX "2a95346d20cc41291d5e7201d7c886e0661dcbcb013714b96573df23a25873c3"
-#define KAT_SEAL1                                                                                                  \
-    "404142434445464748494a4b4c4d4e4f5051525354555657"                                                             \
+#define KAT_SEAL1 \
+    "404142434445464748494a4b4c4d4e4f5051525354555657" \
     "0349f1938483c54b5eb5699f23b456b1aba0d468ec94954681825991abb7"
 #define KAT_SEAL2 "606162636465666768696a6b024e720a0c42ba5bc8729bf7a0ac046f1e1bbde30c27d1b68188e300df8f"
 #define KAT_SEAL1_EMPTY "404142434445464748494a4b4c4d4e4f5051525354555657b76ceb191ff83363273a91d9a8cc70a4"
@@ -94,8 +94,8 @@ static void check_seal_kat(uint16_t suite, const char *want)
 
     fixed_key(&k, suite);
     fixed_nonce(nonce, suite);
-    ck_assert_int_eq(krb_seal_with_nonce(&k, KRB_USAGE_TICKET, (const uint8_t *)AD, strlen(AD),
-                                         (const uint8_t *)PT, strlen(PT), nonce, out, sizeof out, &n),
+    ck_assert_int_eq(krb_seal_with_nonce(&k, KRB_USAGE_TICKET, (const uint8_t *)AD, strlen(AD), (const uint8_t *)PT,
+                                         strlen(PT), nonce, out, sizeof out, &n),
                      KRB_OK);
     ck_assert_uint_eq(n, strlen(PT) + krb_seal_overhead(suite));
     assert_hex(out, n, want);
@@ -115,8 +115,7 @@ START_TEST(test_seal_kat_suite1)
     /* Empty plaintext, empty AD, another usage. */
     fixed_key(&k, KRB_SUITE_XCHACHA20POLY1305);
     fixed_nonce(nonce, KRB_SUITE_XCHACHA20POLY1305);
-    ck_assert_int_eq(krb_seal_with_nonce(&k, KRB_USAGE_AP_AUTH, NULL, 0, NULL, 0, nonce, out, sizeof out, &n),
-                     KRB_OK);
+    ck_assert_int_eq(krb_seal_with_nonce(&k, KRB_USAGE_AP_AUTH, NULL, 0, NULL, 0, nonce, out, sizeof out, &n), KRB_OK);
     assert_hex(out, n, KAT_SEAL1_EMPTY);
 }
 END_TEST
@@ -170,9 +169,14 @@ static const struct {
     const char *what;
     enum mutation m;
 } mutations[] = {
-    { "wrong key", MUT_KEY },       { "flipped nonce bit", MUT_NONCE }, { "flipped ciphertext bit", MUT_CT },
-    { "flipped tag bit", MUT_TAG }, { "wrong AD", MUT_AD },             { "truncated AD", MUT_AD_LEN },
-    { "wrong usage", MUT_USAGE },   { "other suite", MUT_SWAP_SUITE },
+    { "wrong key", MUT_KEY },
+    { "flipped nonce bit", MUT_NONCE },
+    { "flipped ciphertext bit", MUT_CT },
+    { "flipped tag bit", MUT_TAG },
+    { "wrong AD", MUT_AD },
+    { "truncated AD", MUT_AD_LEN },
+    { "wrong usage", MUT_USAGE },
+    { "other suite", MUT_SWAP_SUITE },
 };
 
 static void tamper(uint16_t suite, int row)
@@ -185,9 +189,8 @@ static void tamper(uint16_t suite, int row)
     fixed_key(&k, suite);
     fixed_nonce(nonce, suite);
     memcpy(ad, AD, adlen);
-    ck_assert_int_eq(krb_seal_with_nonce(&k, usage, ad, adlen, (const uint8_t *)PT, strlen(PT), nonce, ct,
-                                         sizeof ct, &n),
-                     KRB_OK);
+    ck_assert_int_eq(
+        krb_seal_with_nonce(&k, usage, ad, adlen, (const uint8_t *)PT, strlen(PT), nonce, ct, sizeof ct, &n), KRB_OK);
     switch (mutations[row].m) {
     case MUT_KEY:
         k.k[31] ^= 0x80;
@@ -254,9 +257,9 @@ START_TEST(test_every_bit_flip)
     size_t n = 0, m;
 
     ck_assert_int_eq(krb_key_random(&k, KRB_SUITE_XCHACHA20POLY1305), KRB_OK);
-    ck_assert_int_eq(krb_seal(&k, KRB_USAGE_AP_AUTH, (const uint8_t *)AD, 4, (const uint8_t *)PT, strlen(PT), ct,
-                              sizeof ct, &n),
-                     KRB_OK);
+    ck_assert_int_eq(
+        krb_seal(&k, KRB_USAGE_AP_AUTH, (const uint8_t *)AD, 4, (const uint8_t *)PT, strlen(PT), ct, sizeof ct, &n),
+        KRB_OK);
     for (size_t bit = 0; bit < n * 8; bit++) {
         ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         ck_assert_int_eq(krb_open(&k, KRB_USAGE_AP_AUTH, (const uint8_t *)AD, 4, ct, n, pt, sizeof pt, &m),
@@ -345,8 +348,7 @@ START_TEST(test_password_bounds)
 {
     struct krb_key k;
     const uint8_t salt[KRB_SALT_BYTES] = { 1 };
-    krb_err rc = krb_password_key(&k, KRB_SUITE_XCHACHA20POLY1305, "pw", salt, pw_bounds[_i].ops,
-                                  pw_bounds[_i].memkib);
+    krb_err rc = krb_password_key(&k, KRB_SUITE_XCHACHA20POLY1305, "pw", salt, pw_bounds[_i].ops, pw_bounds[_i].memkib);
 
     ck_assert_msg(rc == pw_bounds[_i].want, "row '%s': got %s", pw_bounds[_i].what, krb_err_name(rc));
 }

@@ -217,7 +217,10 @@ static const struct {
     { "escaped letter", "\\a@R", 0, 1, "bad escape" },
     { "trailing backslash", "a\\", 0, 1, "bad escape" },
     { "backslash before NUL", "a\\", 2, 1, "bad escape" },
-    { "control char", "a\x01" "b@R", 0, 1, "control character" },
+    { "control char",
+      "a\x01"
+      "b@R",
+      0, 1, "control character" },
     { "tab", "a\tb@R", 0, 1, "control character" },
     { "DEL", "a\x7f@R", 0, 1, "control character" },
     { "newline in realm", "a@R\n", 0, 1, "realm may contain only" },

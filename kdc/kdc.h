@@ -182,10 +182,18 @@ void kdc_log_open(struct kdc *k, int use_syslog);
 void kdc_log_close(struct kdc *k);
 /* A daemon message (start, reload, stop, errors). */
 void kdc_log_msg(struct kdc *k, enum kdc_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Per-worker buffer for request lines (stderr mode): lines are written in
+ * batches, one write(2) per batch, by kdc_log_flush or when it fills. */
+#define KDC_LOGBUF_BYTES 16384
+struct kdc_logbuf {
+    size_t len;
+    char buf[KDC_LOGBUF_BYTES];
+};
 /* One line per request: time, peer, transport, type, client, server,
- * result, microseconds, detail. */
-void kdc_log_request(struct kdc *k, const struct kdc_log_entry *e, const char *peer, const char *transport,
-                     long usec);
+ * result, microseconds, detail. lb NULL: written at once. */
+void kdc_log_request(struct kdc *k, struct kdc_logbuf *lb, const struct kdc_log_entry *e, const char *peer,
+                     const char *transport, long usec);
+void kdc_log_flush(struct kdc_logbuf *lb);
 /* Name of a message type ("AS_REQ"); "-" for 0, "TYPE_n" otherwise. */
 const char *kdc_msg_name(uint8_t type, char *buf, size_t cap);
 

@@ -114,10 +114,24 @@ const char *kdc_msg_name(uint8_t type, char *buf, size_t cap)
     }
 }
 
-void kdc_log_request(struct kdc *k, const struct kdc_log_entry *e, const char *peer, const char *transport,
-                     long usec)
+void kdc_log_flush(struct kdc_logbuf *lb)
 {
-    char line[KDC_LINE_MAX], tb[16];
+    size_t off = 0;
+
+    while (off < lb->len) {
+        ssize_t m = write(STDERR_FILENO, lb->buf + off, lb->len - off);
+        if (m <= 0) {
+            break; /* nowhere else to report it */
+        }
+        off += (size_t)m;
+    }
+    lb->len = 0;
+}
+
+void kdc_log_request(struct kdc *k, struct kdc_logbuf *lb, const struct kdc_log_entry *e, const char *peer,
+                     const char *transport, long usec)
+{
+    char line[KDC_LINE_MAX], tb[16], ts[40];
     int n;
 
     if (atomic_load_explicit(&k->log_quiet, memory_order_relaxed)) {
@@ -125,10 +139,21 @@ void kdc_log_request(struct kdc *k, const struct kdc_log_entry *e, const char *p
     }
     n = snprintf(line, sizeof line, "%s %s %s %s %s %s %ldus%s%s%s", peer, transport,
                  kdc_msg_name(e->type, tb, sizeof tb), e->client[0] ? e->client : "-",
-                 e->server[0] ? e->server : "-", krb_err_name(e->result), usec,
-                 e->detail[0] ? " \"" : "", e->detail, e->detail[0] ? "\"" : "");
+                 e->server[0] ? e->server : "-", krb_err_name(e->result), usec, e->detail[0] ? " \"" : "",
+                 e->detail, e->detail[0] ? "\"" : "");
     if (n < 0) {
         return;
     }
-    emit(k, LOG_INFO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    if (lb == NULL || atomic_load_explicit(&k->log_syslog, memory_order_relaxed)) {
+        emit(k, LOG_INFO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        return;
+    }
+    if (lb->len + sizeof line + sizeof ts + 2 > sizeof lb->buf) {
+        kdc_log_flush(lb);
+    }
+    stamp(ts, sizeof ts);
+    n = snprintf(lb->buf + lb->len, sizeof lb->buf - lb->len, "%s %s\n", ts, line);
+    if (n > 0) {
+        lb->len += (size_t)n < sizeof lb->buf - lb->len ? (size_t)n : sizeof lb->buf - lb->len - 1;
+    }
 }

@@ -43,7 +43,9 @@
 #define KDC_PEER_MAX 64
 #define KDC_MAX_SOCKS (2 * KDC_MAX_LISTEN) /* a name may resolve to v4 and v6 */
 #define KDC_EVENTS 64
-#define KDC_UDP_BATCH 64
+#define KDC_UDP_BATCH 16   /* datagrams per recvmmsg / sendmmsg */
+#define KDC_UDP_ROUNDS 4   /* batches per wake-up before serving other sockets */
+#define KDC_UDP_IN 4096    /* larger requests belong on TCP */
 #define KDC_BACKLOG 256
 
 enum ev_kind { EV_WAKE, EV_UDP, EV_LISTEN, EV_CONN };
@@ -77,8 +79,14 @@ struct kdc_worker {
     struct kdc_ev tcp[KDC_MAX_SOCKS];
     struct kdc_ev wake;
     struct kdc_conn *head, *tail; /* ordered by deadline */
-    uint8_t in[KRB_MSG_MAX + 1];
     uint8_t out[4 + KRB_MSG_MAX];
+    struct kdc_logbuf log;
+    /* UDP batches */
+    uint8_t uin[KDC_UDP_BATCH][KDC_UDP_IN];
+    uint8_t uout[KDC_UDP_BATCH][KRB_UDP_MAX];
+    struct sockaddr_storage upeer[KDC_UDP_BATCH];
+    struct iovec riov[KDC_UDP_BATCH], siov[KDC_UDP_BATCH];
+    struct mmsghdr rmsg[KDC_UDP_BATCH], smsg[KDC_UDP_BATCH];
 };
 
 struct kdc_net {
@@ -464,7 +472,7 @@ static int conn_request(struct kdc_worker *w, struct kdc_conn *c)
     if (kdc_handle(w->net->k, c->buf, c->need, w->out + 4, KRB_MSG_MAX, &replen, &log) != KRB_OK) {
         replen = 0;
     }
-    kdc_log_request(w->net->k, &log, c->peer, "tcp", (long)(mono_us() - t0));
+    kdc_log_request(w->net->k, &w->log, &log, c->peer, "tcp", (long)(mono_us() - t0));
     if (replen == 0) {
         return -1;
     }
@@ -598,35 +606,80 @@ static void expire_conns(struct kdc_worker *w)
 
 static void udp_ready(struct kdc_worker *w, struct kdc_ev *ev)
 {
-    for (int i = 0; i < KDC_UDP_BATCH; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        struct kdc_log_entry log;
-        char peer[KDC_PEER_MAX];
-        size_t replen = 0;
-        int64_t t0;
-        ssize_t m = recvfrom(ev->fd, w->in, sizeof w->in, 0, (struct sockaddr *)&ss, &sl);
+    for (int round = 0; round < KDC_UDP_ROUNDS; round++) {
+        unsigned nsend = 0;
+        int n;
 
-        if (m < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
+        for (unsigned i = 0; i < KDC_UDP_BATCH; i++) {
+            struct msghdr *h = &w->rmsg[i].msg_hdr;
+            w->riov[i].iov_base = w->uin[i];
+            w->riov[i].iov_len = sizeof w->uin[i];
+            memset(h, 0, sizeof *h);
+            h->msg_name = &w->upeer[i];
+            h->msg_namelen = sizeof w->upeer[i];
+            h->msg_iov = &w->riov[i];
+            h->msg_iovlen = 1;
+        }
+        do {
+            n = recvmmsg(ev->fd, w->rmsg, KDC_UDP_BATCH, MSG_DONTWAIT, NULL);
+        } while (n < 0 && errno == EINTR);
+        if (n <= 0) {
             return;
         }
-        t0 = mono_us();
-        if (kdc_handle(w->net->k, w->in, (size_t)m, w->out, KRB_MSG_MAX, &replen, &log) != KRB_OK) {
-            replen = 0;
+        for (int i = 0; i < n; i++) {
+            const struct msghdr *h = &w->rmsg[i].msg_hdr;
+            struct kdc_log_entry log;
+            char peer[KDC_PEER_MAX];
+            size_t replen = 0, len = w->rmsg[i].msg_len;
+            int64_t t0 = mono_us();
+
+            if (h->msg_flags & MSG_TRUNC) {
+                /* a request this large belongs on TCP: say so */
+                memset(&log, 0, sizeof log);
+                log.type = len >= KRB_HEADER_BYTES ? w->uin[i][3] : 0;
+                log.result = KRB_ERR_RESPONSE_TOO_BIG;
+                snprintf(log.detail, sizeof log.detail, "request over %u bytes on UDP", (unsigned)KDC_UDP_IN);
+                replen = 0;
+                if (len >= KRB_HEADER_BYTES && w->uin[i][0] == KRB_MAGIC0 && w->uin[i][1] == KRB_MAGIC1) {
+                    replen = kdc_error_encode(w->net->k, KRB_ERR_RESPONSE_TOO_BIG, w->out, KRB_MSG_MAX);
+                }
+            } else if (kdc_handle(w->net->k, w->uin[i], len, w->out, KRB_MSG_MAX, &replen, &log) != KRB_OK) {
+                replen = 0;
+            }
+            if (replen > KRB_UDP_MAX) {
+                replen = kdc_error_encode(w->net->k, KRB_ERR_RESPONSE_TOO_BIG, w->out, KRB_MSG_MAX);
+                snprintf(log.detail, sizeof log.detail, "%s reply too big for UDP", krb_err_name(log.result));
+                log.result = KRB_ERR_RESPONSE_TOO_BIG;
+            }
+            if (replen > 0 && replen <= KRB_UDP_MAX) {
+                struct msghdr *sh = &w->smsg[nsend].msg_hdr;
+                memcpy(w->uout[nsend], w->out, replen);
+                w->siov[nsend].iov_base = w->uout[nsend];
+                w->siov[nsend].iov_len = replen;
+                memset(sh, 0, sizeof *sh);
+                sh->msg_name = &w->upeer[i];
+                sh->msg_namelen = h->msg_namelen;
+                sh->msg_iov = &w->siov[nsend];
+                sh->msg_iovlen = 1;
+                nsend++;
+            }
+            fmt_peer(&w->upeer[i], peer, sizeof peer);
+            kdc_log_request(w->net->k, &w->log, &log, peer, "udp", (long)(mono_us() - t0));
         }
-        if (replen > KRB_UDP_MAX) {
-            replen = kdc_error_encode(w->net->k, KRB_ERR_RESPONSE_TOO_BIG, w->out, KRB_MSG_MAX);
-            snprintf(log.detail, sizeof log.detail, "%s reply too big for UDP", krb_err_name(log.result));
-            log.result = KRB_ERR_RESPONSE_TOO_BIG;
+        for (unsigned sent = 0; sent < nsend;) {
+            int m = sendmmsg(ev->fd, w->smsg + sent, nsend - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (m < 0 && errno == EINTR) {
+                continue;
+            }
+            if (m <= 0) {
+                sent++; /* skip a datagram the kernel refuses (e.g. unreachable peer) */
+                continue;
+            }
+            sent += (unsigned)m;
         }
-        if (replen > 0) {
-            (void)sendto(ev->fd, w->out, replen, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
+        if (n < KDC_UDP_BATCH) {
+            return;
         }
-        fmt_peer(&ss, peer, sizeof peer);
-        kdc_log_request(w->net->k, &log, peer, "udp", (long)(mono_us() - t0));
     }
 }
 
@@ -693,8 +746,14 @@ static void *worker_main(void *arg)
             }
         }
         expire_conns(w);
+        if (w->log.len > 0) {
+            kdc_log_flush(&w->log);
+        }
     }
     drain(w);
+    if (w->log.len > 0) {
+        kdc_log_flush(&w->log);
+    }
     return NULL;
 }
 

@@ -25,7 +25,7 @@ realm = BENCH.TEST
 listen = 127.0.0.1:$PORT
 database = $T/db
 stash = $T/stash
-log = syslog
+log = stderr
 pwhash_ops = 1
 pwhash_mem = 8192
 CONF

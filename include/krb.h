@@ -116,7 +116,8 @@ typedef struct krb_context krb_context;
  * Create a context: initialises libsodium and reads the configuration from
  * config_path, or when NULL from $TESSERA_CONFIG, or /etc/tessera/tessera.conf
  * (a missing default file is not an error: built-in defaults apply).
- * Errors: KRB_ERR_CONFIG (detail names file and line), KRB_ERR_NOMEM, KRB_ERR_CRYPTO.
+ * Errors: KRB_ERR_CONFIG (detail names file and line), KRB_ERR_IO (a named
+ * file cannot be read), KRB_ERR_NOMEM, KRB_ERR_CRYPTO.
  * On a config error *out is still set so that krb_context_error() explains it;
  * the caller frees it.
  */

@@ -594,6 +594,19 @@ static int cmd_init(struct tka *t, int argc, char **argv)
         return krb_fail(t, rc);
     }
     sodium_memzero(&p, sizeof p);
+    /* kadmin/changepw: tickets for it only from a password login (the KDC's
+     * TGS refuses it), used by tkpasswd. */
+    memset(&p, 0, sizeof p);
+    if ((size_t)snprintf(p.name, sizeof p.name, "kadmin/changepw@%s", t->realm) >= sizeof p.name) {
+        return errorf("realm name %s too long", t->realm);
+    }
+    p.flags = KDB_F_DISALLOW_SVR;
+    p.mod_time = krb_now(t->c);
+    if ((rc = kdb_key_add(t->c, t->db, &p, NULL, 0)) != KRB_OK || (rc = kdb_put(t->c, t->db, &p, 1)) != KRB_OK) {
+        sodium_memzero(&p, sizeof p);
+        return krb_fail(t, rc);
+    }
+    sodium_memzero(&p, sizeof p);
     printf("Initialized realm %s: database %s, stash %s (keep a copy of the stash somewhere safe)\n", t->realm,
            t->dbdir, t->stash);
     return 0;

@@ -4,13 +4,17 @@
  * Order of checks for a request with pre-authentication: client exists,
  * locked, principal expired, password expired, PA kvno exists, timestamp
  * opens (failure counted for lockout), skew, common suite, server is
- * krbtgt/REALM. Unknown clients are indistinguishable from known ones when
+ * krbtgt/REALM or kadmin/changepw@REALM (a short, non-renewable ticket
+ * sealed under that principal's key, also issued when the password has
+ * expired, so that it can be changed). Unknown clients are indistinguishable from known ones when
  * hide_unknown_principals is on: same PREAUTH_REQUIRED with a hint whose
  * salt is a MAC of the name under a key derived from the krbtgt key.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "chpw.h"
 #include "error.h"
 #include "kdc.h"
 #include "name.h"
@@ -71,9 +75,12 @@ krb_err kdc_as(struct kdc_req *r)
     const struct kdc_conf *conf = r->conf;
     krb_context *c = r->c;
     struct krb_as_req req;
-    struct kdb_principal cp;
+    struct kdb_principal cp, sp;
     const struct kdb_key *kk;
-    struct krb_key ckey, session;
+    struct krb_key ckey, session, svkey;
+    const struct krb_key *tkey;
+    const char *sname;
+    uint32_t tkvno;
     struct krb_ticket_part tp;
     struct krb_kdc_rep_part rp;
     struct krb_pa_hint hint;
@@ -82,14 +89,16 @@ krb_err kdc_as(struct kdc_req *r)
     krb_time ts, now = r->now, life, rlife;
     uint32_t kvno;
     uint16_t suite;
-    int known, renewable;
+    int known, renewable, chpw;
     krb_err rc;
 
     memset(&ckey, 0, sizeof ckey);
     memset(&session, 0, sizeof session);
+    memset(&svkey, 0, sizeof svkey);
     memset(&tp, 0, offsetof(struct krb_ticket_part, authz));
     memset(&rp, 0, sizeof rp);
     cp.nkeys = 0;
+    sp.nkeys = 0;
 
     if ((rc = krb_as_req_decode(r->msg, r->len, &req)) != KRB_OK) {
         krb_set_error(c, rc, "AS-REQ does not decode");
@@ -97,6 +106,7 @@ krb_err kdc_as(struct kdc_req *r)
     }
     memcpy(r->log->client, req.body.client, sizeof r->log->client);
     memcpy(r->log->server, req.body.server, sizeof r->log->server);
+    chpw = kdc_is_changepw(conf, req.body.server);
     if (strcmp(krb_name_realm(req.body.client), conf->realm) != 0) {
         rc = krb_set_error(c, KRB_ERR_WRONG_REALM, "client of another realm");
         goto out;
@@ -146,7 +156,7 @@ krb_err kdc_as(struct kdc_req *r)
         rc = krb_set_error(c, KRB_ERR_NAME_EXP, "principal expired");
         goto out;
     }
-    if (cp.pw_expire != 0 && now >= cp.pw_expire) {
+    if (cp.pw_expire != 0 && now >= cp.pw_expire && !chpw) {
         rc = krb_set_error(c, KRB_ERR_KEY_EXPIRED, "password expired");
         goto out;
     }
@@ -178,9 +188,25 @@ krb_err kdc_as(struct kdc_req *r)
         rc = krb_set_error(c, KRB_ERR_ETYPE_NOSUPP, "no common suite");
         goto out;
     }
-    if (strcmp(req.body.server, conf->tgs_name) != 0 || conf->ntgt == 0) {
+    if (chpw) {
+        rc = kdb_get(c, r->k->db, req.body.server, &sp);
+        if (rc == KRB_ERR_UNKNOWN_PRINCIPAL || (rc == KRB_OK && sp.nkeys == 0)) {
+            rc = krb_set_error(c, KRB_ERR_S_PRINCIPAL_UNKNOWN, "%s is not set up: run tkadmin addprinc -randkey",
+                               req.body.server);
+            goto out;
+        }
+        if (rc != KRB_OK || (rc = kdb_key_get(c, r->k->db, &sp, 0, &svkey, &tkvno)) != KRB_OK) {
+            goto out;
+        }
+        tkey = &svkey;
+        sname = sp.name;
+    } else if (strcmp(req.body.server, conf->tgs_name) != 0 || conf->ntgt == 0) {
         rc = krb_set_error(c, KRB_ERR_S_PRINCIPAL_UNKNOWN, "AS-REQ server must be %s", conf->tgs_name);
         goto out;
+    } else {
+        tkey = conf->tgt[0].key;
+        tkvno = conf->tgt[0].kvno;
+        sname = conf->tgs_name;
     }
     if (req.body.till != 0 && req.body.till <= now) {
         rc = krb_set_error(c, KRB_ERR_BADOPTION, "requested end time in the past");
@@ -210,6 +236,10 @@ krb_err kdc_as(struct kdc_req *r)
     if (rlife <= 0) {
         renewable = 0;
     }
+    if (chpw) {
+        life = kdc_cap(life, KDC_CHPW_LIFE);
+        renewable = 0;
+    }
 
     if ((rc = krb_key_random(&session, suite)) != KRB_OK) {
         goto out;
@@ -223,7 +253,7 @@ krb_err kdc_as(struct kdc_req *r)
     tp.renew_till = renewable ? now + rlife : 0;
     tp.authz_len = 0;
     krb_wr_init(&w, tkt, sizeof tkt);
-    krb_ticket_encode(&w, conf->tgs_name, conf->tgt[0].kvno, conf->tgt[0].key, &tp);
+    krb_ticket_encode(&w, sname, tkvno, tkey, &tp);
     if (w.err != KRB_OK) {
         rc = krb_set_error(c, w.err, "cannot encode the ticket");
         goto out;
@@ -236,7 +266,7 @@ krb_err kdc_as(struct kdc_req *r)
     rp.starttime = tp.starttime;
     rp.endtime = tp.endtime;
     rp.renew_till = tp.renew_till;
-    memcpy(rp.server, conf->tgs_name, sizeof rp.server);
+    snprintf(rp.server, sizeof rp.server, "%s", sname);
     krb_hash(rp.req_hash, r->msg, r->len);
     rp.key_expiration = cp.pw_expire;
     hint_of_key(kk, &hint);
@@ -254,6 +284,7 @@ krb_err kdc_as(struct kdc_req *r)
 out:
     krb_key_wipe(&ckey);
     krb_key_wipe(&session);
+    krb_key_wipe(&svkey);
     krb_wipe(&tp.session, sizeof tp.session);
     krb_wipe(&rp.session, sizeof rp.session);
     return rc;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chpw.h"
 #include "kdc.h"
 
 /* The smallest reply buffer kdc_handle accepts: any ERROR fits. */
@@ -96,7 +97,8 @@ size_t kdc_error_encode(struct kdc *k, krb_err code, uint8_t *rep, size_t cap)
 /* Types the KDC sends itself: never answered (no reflection loops). */
 static int is_reply_type(uint8_t type)
 {
-    return type == KRB_MSG_AS_REP || type == KRB_MSG_TGS_REP || type == KRB_MSG_ERROR || type == KRB_MSG_AP_REP;
+    return type == KRB_MSG_AS_REP || type == KRB_MSG_TGS_REP || type == KRB_MSG_ERROR || type == KRB_MSG_AP_REP ||
+           type == KRB_MSG_CHPW_REP;
 }
 
 krb_err kdc_handle(struct kdc *k, const uint8_t *req, size_t len, uint8_t *rep, size_t cap, size_t *replen,
@@ -151,6 +153,8 @@ krb_err kdc_handle(struct kdc *k, const uint8_t *req, size_t len, uint8_t *rep, 
         res = kdc_as(&r);
     } else if (type == KRB_MSG_TGS_REQ) {
         res = kdc_tgs(&r);
+    } else if (type == KRB_MSG_CHPW_REQ) {
+        res = kdc_chpw(&r);
     } else {
         res = krb_set_error(&lc, KRB_ERR_MALFORMED, "message type %u is not a KDC request", (unsigned)type);
     }

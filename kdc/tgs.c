@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "chpw.h"
 #include "error.h"
 #include "kdc.h"
 #include "name.h"
@@ -148,6 +149,10 @@ krb_err kdc_tgs(struct kdc_req *r)
     }
     if (strcmp(krb_name_realm(req.body.server), conf->realm) != 0) {
         rc = krb_set_error(c, KRB_ERR_S_PRINCIPAL_UNKNOWN, "server of another realm");
+        goto out;
+    }
+    if (kdc_is_changepw(conf, req.body.server)) {
+        rc = krb_set_error(c, KRB_ERR_POLICY, "tickets for %s come from the AS only", req.body.server);
         goto out;
     }
     rc = kdb_get(c, r->k->db, req.body.server, &sp);

@@ -10,6 +10,7 @@
  * 3. The AS-REP is opened and checked: client, nonce, hash of the exact
  *    request bytes sent, server. The TGT then replaces the cache contents.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@
 #include "creds.h"
 #include "crypto.h"
 #include "error.h"
+#include "chpw.h"
 #include "keytab.h"
 #include "name.h"
 
@@ -29,6 +31,7 @@ struct as_state {
     krb_context *c;
     char client[KRB_NAME_MAX + 1];
     char server[KRB_NAME_MAX + 1];
+    const char *service;  /* NULL: krbtgt/REALM; else a service of the client's realm (no instance@) */
     const char *realm;
     const char *password; /* password login, or */
     krb_keytab *kt;       /* keytab login */
@@ -225,7 +228,10 @@ out:
     return rc;
 }
 
-static krb_err as_exchange(struct as_state *st, const char *client, const krb_init_opts *opts, krb_ccache *cc)
+/* The AS exchange; the credentials go to cc (replacing its contents) or,
+ * when cc is NULL, to out. */
+static krb_err as_exchange(struct as_state *st, const char *client, const krb_init_opts *opts, krb_ccache *cc,
+                           struct krb_creds *out)
 {
     krb_context *c = st->c;
     uint8_t req[AS_REQ_MAX];
@@ -243,7 +249,15 @@ static krb_err as_exchange(struct as_state *st, const char *client, const krb_in
         goto out;
     }
     st->realm = krb_name_realm(st->client);
-    if ((rc = krb_name_tgs(st->server, st->realm)) != KRB_OK) {
+    if (st->service != NULL) {
+        char full[KRB_NAME_MAX + 2];
+
+        if ((size_t)snprintf(full, sizeof full, "%s@%s", st->service, st->realm) >= sizeof full ||
+            (rc = krb_name_canon(c, full, st->server)) != KRB_OK) {
+            rc = krb_set_error(c, KRB_ERR_BAD_NAME, "bad service name %s for realm %s", st->service, st->realm);
+            goto out;
+        }
+    } else if ((rc = krb_name_tgs(st->server, st->realm)) != KRB_OK) {
         rc = krb_set_error(c, rc, "bad realm in %s", st->client);
         goto out;
     }
@@ -288,6 +302,11 @@ stored:
     if (rc != KRB_OK) {
         goto out;
     }
+    if (cc == NULL) {
+        *out = cr;
+        krb_trace(c, "initial ticket for %s obtained for %s", st->server, st->client);
+        goto out;
+    }
     if ((rc = krb_cc_initialize(c, cc, st->client)) != KRB_OK || (rc = krb_cc_store(c, cc, &cr)) != KRB_OK) {
         goto out;
     }
@@ -314,8 +333,30 @@ krb_err krb_get_init_creds_password(krb_context *c, const char *client, const ch
     memset(&st, 0, sizeof st);
     st.c = c;
     st.password = password;
-    rc = as_exchange(&st, client, opts, cc);
+    rc = as_exchange(&st, client, opts, cc, NULL);
     krb_wipe(&st, sizeof st);
+    return rc;
+}
+
+krb_err krb_get_init_creds_service(krb_context *c, const char *client, const char *password, const char *service,
+                                   const krb_init_opts *opts, struct krb_creds *out)
+{
+    struct as_state st;
+    krb_err rc;
+
+    if (c == NULL || client == NULL || password == NULL || service == NULL || out == NULL) {
+        return krb_set_error(c, KRB_ERR_INVALID_ARG, "missing argument to krb_get_init_creds_service");
+    }
+    memset(out, 0, sizeof *out);
+    memset(&st, 0, sizeof st);
+    st.c = c;
+    st.password = password;
+    st.service = service;
+    rc = as_exchange(&st, client, opts, NULL, out);
+    krb_wipe(&st, sizeof st);
+    if (rc != KRB_OK) {
+        krb_creds_wipe(out);
+    }
     return rc;
 }
 
@@ -331,7 +372,7 @@ krb_err krb_get_init_creds_keytab(krb_context *c, const char *client, krb_keytab
     memset(&st, 0, sizeof st);
     st.c = c;
     st.kt = kt;
-    rc = as_exchange(&st, client, opts, cc);
+    rc = as_exchange(&st, client, opts, cc, NULL);
     krb_wipe(&st, sizeof st);
     return rc;
 }

@@ -263,4 +263,43 @@ KRB_WUR krb_err krb_error_decode(const uint8_t *p, size_t n, struct krb_error_ms
 void krb_pa_hint_encode(struct krb_wr *w, const struct krb_pa_hint *h);
 KRB_WUR krb_err krb_pa_hint_decode(const uint8_t *p, size_t n, struct krb_pa_hint *out);
 
+/* ---------------- CHPW_REQ / CHPW_REP (password change) ---------------- */
+
+#define KRB_MSG_CHPW_REQ 13
+#define KRB_MSG_CHPW_REP 14
+#define KRB_CHPW_PASSWORD_MAX 256u /* bytes of the new password */
+#define KRB_CHPW_TEXT_MAX 512u     /* result text in a CHPW_REP */
+
+/* CHPW_REQ: header, vec16 AP-REQ (ticket for kadmin/changepw, authenticator
+ * with a subkey), sealed field (the new password) under the subkey with
+ * usage KRB_USAGE_CHPW. *_decode keeps pointers into the input. */
+struct krb_chpw_req {
+    const uint8_t *ap_req;
+    size_t ap_req_len;
+    const uint8_t *ct;
+    size_t ct_len, ad_len;
+    const uint8_t *msg;
+};
+
+void krb_chpw_req_encode(struct krb_wr *w, const uint8_t *ap_req, size_t ap_req_len, const struct krb_key *subkey,
+                         const char *password, size_t pwlen);
+/* Errors: KRB_ERR_MALFORMED, KRB_ERR_TOO_BIG, KRB_ERR_TRAILING, KRB_ERR_UNSUPPORTED. */
+KRB_WUR krb_err krb_chpw_req_decode(const uint8_t *p, size_t n, struct krb_chpw_req *out);
+/* Open the new password into pw (NUL-terminated, cap >= KRB_CHPW_PASSWORD_MAX + 1;
+ * wiped on failure). KRB_ERR_MODIFIED on the wrong key; KRB_ERR_MALFORMED for
+ * an empty password, one over KRB_CHPW_PASSWORD_MAX or one holding a NUL. */
+KRB_WUR krb_err krb_chpw_req_open(const struct krb_chpw_req *req, const struct krb_key *subkey, char *pw,
+                                  size_t cap, size_t *pwlen);
+
+/* CHPW_REP: header, sealed field (u32 result code, vec16 text) under the
+ * subkey with usage KRB_USAGE_CHPW_REP. */
+struct krb_chpw_rep {
+    uint32_t code; /* krb_err: KRB_OK when the password was changed */
+    char text[KRB_CHPW_TEXT_MAX + 1];
+};
+
+void krb_chpw_rep_encode(struct krb_wr *w, const struct krb_key *subkey, const struct krb_chpw_rep *rep);
+KRB_WUR krb_err krb_chpw_rep_decode_open(const uint8_t *p, size_t n, const struct krb_key *subkey,
+                                         struct krb_chpw_rep *out);
+
 #endif

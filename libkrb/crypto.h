@@ -48,6 +48,8 @@ enum krb_usage {
     KRB_USAGE_DB_KEY = 12,
     KRB_USAGE_CONTEXT_FS = 13,
     KRB_USAGE_DB_CHECK = 14,
+    KRB_USAGE_CHPW = 15,     /* CHPW_REQ: the new password, under the authenticator subkey */
+    KRB_USAGE_CHPW_REP = 16, /* CHPW_REP: result code and text, under the same subkey */
 };
 
 /* A symmetric key tagged with its suite. Per-request keys live on the stack

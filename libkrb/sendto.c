@@ -61,7 +61,7 @@ static int plausible_reply(const uint8_t *p, size_t n)
     if (krb_msg_peek_type(p, n, &type) != KRB_OK) {
         return 0;
     }
-    return type == KRB_MSG_AS_REP || type == KRB_MSG_TGS_REP || type == KRB_MSG_ERROR;
+    return type == KRB_MSG_AS_REP || type == KRB_MSG_TGS_REP || type == KRB_MSG_ERROR || type == KRB_MSG_CHPW_REP;
 }
 
 /* Same family, address and port (the fields that identify a peer). */

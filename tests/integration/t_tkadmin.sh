@@ -111,7 +111,8 @@ $A dump "$T/dump1" || fail "dump"
 head -1 "$T/dump1" | grep -qx 'tessera-dump 1' || fail "dump header"
 mkdir "$T/r2"
 sed -e "s|$T/db|$T/r2/db|" "$T/tessera.conf" >"$T/r2/tessera.conf"
-expect_output 'now holds 6 principals and 1 policies' run_tool tkadmin -c "$T/r2/tessera.conf" load "$T/dump1"
+# 7: krbtgt and kadmin/changepw (from init) and the dumped principals
+expect_output 'now holds 7 principals and 1 policies' run_tool tkadmin -c "$T/r2/tessera.conf" load "$T/dump1"
 run_tool tkadmin -c "$T/r2/tessera.conf" dump >"$T/dump2" || fail "dump 2"
 cmp -s "$T/dump1" "$T/dump2" || fail "dump after load differs: $(diff "$T/dump1" "$T/dump2" | head)"
 expect_output 'Key: kvno 2' run_tool tkadmin -c "$T/r2/tessera.conf" getprinc alice

@@ -471,6 +471,13 @@ START_TEST(test_tgs_req_roundtrip)
 }
 END_TEST
 
+/* Field by field: struct krb_pa_hint has padding, which memcmp would read. */
+static int hint_eq(const struct krb_pa_hint *a, const struct krb_pa_hint *b)
+{
+    return a->suite == b->suite && a->kvno == b->kvno && memcmp(a->salt, b->salt, sizeof a->salt) == 0 &&
+           a->ops == b->ops && a->memkib == b->memkib;
+}
+
 START_TEST(test_kdc_rep_roundtrip)
 {
     uint8_t buf[4096], tkt[KRB_TICKET_MAX];
@@ -490,7 +497,7 @@ START_TEST(test_kdc_rep_roundtrip)
     ck_assert_uint_eq(rep.ticket_len, tlen);
     ck_assert_int_eq(krb_ticket_decode(rep.ticket, rep.ticket_len, &t), KRB_OK);
     ck_assert_str_eq(t.server, TGS);
-    ck_assert(memcmp(&rep.hint, &h, sizeof h) == 0);
+    ck_assert(hint_eq(&rep.hint, &h));
     ck_assert_int_eq(krb_kdc_rep_open(&rep, &client_key, &got), KRB_OK);
     ck_assert(memcmp(&got.session, &want.session, sizeof want.session) == 0);
     ck_assert_uint_eq(got.nonce, want.nonce);
@@ -649,7 +656,7 @@ START_TEST(test_error_roundtrip)
     ck_assert_str_eq(e.text, "pre-authentication required");
     ck_assert_uint_eq(e.edata_len, 2 + 4 + 16 + 4 + 4);
     ck_assert_int_eq(krb_pa_hint_decode(e.edata, e.edata_len, &h), KRB_OK);
-    ck_assert(memcmp(&h, &want, sizeof h) == 0);
+    ck_assert(hint_eq(&h, &want));
     /* Empty realm, text and edata; maximum text and edata. */
     memset(&e, 0, sizeof e);
     e.code = KRB_ERR_RESPONSE_TOO_BIG;

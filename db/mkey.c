@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "error.h"
 #include "kdb_int.h"
+#include "fileutil.h"
 
 #define STASH_MAGIC "TSMK"
 #define STASH_VERSION 1
@@ -149,27 +150,6 @@ out:
     return rc;
 }
 
-/* fsync the directory holding path so that a rename/link survives a crash. */
-static void sync_parent(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    int fd;
-
-    if (slash == NULL) {
-        snprintf(dir, sizeof dir, ".");
-    } else if (slash == path) {
-        snprintf(dir, sizeof dir, "/");
-    } else {
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    }
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
 krb_err kdb_stash_create(krb_context *c, const char *path, struct krb_key **out)
 {
     uint8_t buf[STASH_BYTES];
@@ -226,7 +206,7 @@ krb_err kdb_stash_create(krb_context *c, const char *path, struct krb_key **out)
             goto out;
         }
     }
-    sync_parent(path);
+    krb_fsync_parent(path);
     sodium_mprotect_readonly(k);
     *out = k;
     k = NULL;

@@ -17,6 +17,7 @@
 #include "context.h"
 #include "keytab.h"
 #include "name.h"
+#include "fileutil.h"
 
 struct kt_entry {
     char name[KRB_NAME_MAX + 1];
@@ -529,26 +530,6 @@ krb_err krb_kt_serialize(krb_context *c, const krb_keytab *kt, krb_buf *out)
     return KRB_OK;
 }
 
-static void sync_dir_of(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    int fd;
-
-    if (slash == NULL) {
-        snprintf(dir, sizeof dir, ".");
-    } else if (slash == path) {
-        snprintf(dir, sizeof dir, "/");
-    } else {
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    }
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
 krb_err krb_kt_save(krb_context *c, krb_keytab *kt)
 {
     char tmp[PATH_MAX];
@@ -603,7 +584,7 @@ krb_err krb_kt_save(krb_context *c, krb_keytab *kt)
         goto out;
     }
     renamed = 1;
-    sync_dir_of(kt->path);
+    krb_fsync_parent(kt->path);
 out:
     if (fd >= 0) {
         close(fd);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <time.h>
@@ -163,4 +164,19 @@ krb_context *app_context(void)
         return NULL;
     }
     return c;
+}
+
+int app_user_name(char *out, size_t cap)
+{
+    const char *user = getenv("USER");
+
+    if (user == NULL || user[0] == '\0') {
+        user = getenv("LOGNAME");
+    }
+    if (user == NULL || user[0] == '\0') {
+        app_warnx("cannot determine your user name: give a principal");
+        return -1;
+    }
+    snprintf(out, cap, "%s", user);
+    return 0;
 }

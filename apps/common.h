@@ -31,6 +31,10 @@ int app_read_password_stdin(char *buf, size_t cap);
 /* Wipe a secret (not optimised away). */
 void app_wipe(void *p, size_t n);
 
+/* The login name ($USER, else $LOGNAME) into out; -1 with a message when
+ * neither is set. */
+int app_user_name(char *out, size_t cap);
+
 /* Parse a duration ("10h", "90m", "7d", "3600") into microseconds; -1 if bad. */
 int app_parse_duration(const char *s, krb_time *out);
 

@@ -28,8 +28,6 @@ static void usage(void)
 /* The principal to authenticate when none is given on the command line. */
 static int default_principal(const krb_ccache *cc, int use_keytab, char *out, size_t cap)
 {
-    const char *user;
-
     if (use_keytab) {
         char host[256];
 
@@ -48,16 +46,7 @@ static int default_principal(const krb_ccache *cc, int use_keytab, char *out, si
         snprintf(out, cap, "%s", krb_cc_principal(cc));
         return 0;
     }
-    user = getenv("USER");
-    if (user == NULL || user[0] == '\0') {
-        user = getenv("LOGNAME");
-    }
-    if (user == NULL || user[0] == '\0') {
-        app_warnx("cannot determine your user name: give a principal");
-        return -1;
-    }
-    snprintf(out, cap, "%s", user);
-    return 0;
+    return app_user_name(out, cap);
 }
 
 int main(int argc, char **argv)

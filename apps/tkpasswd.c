@@ -28,24 +28,13 @@ static void usage(void)
 static int default_principal(krb_context *c, char *out, size_t cap)
 {
     krb_ccache *cc = NULL;
-    const char *user;
-
     if (krb_cc_open(c, NULL, &cc) == KRB_OK && krb_cc_principal(cc)[0] != '\0') {
         snprintf(out, cap, "%s", krb_cc_principal(cc));
         krb_cc_free(cc);
         return 0;
     }
     krb_cc_free(cc);
-    user = getenv("USER");
-    if (user == NULL || user[0] == '\0') {
-        user = getenv("LOGNAME");
-    }
-    if (user == NULL || user[0] == '\0') {
-        app_warnx("cannot determine your user name: give a principal");
-        return -1;
-    }
-    snprintf(out, cap, "%s", user);
-    return 0;
+    return app_user_name(out, cap);
 }
 
 int main(int argc, char **argv)

@@ -53,22 +53,6 @@ static ssize_t read_full(int fd, uint8_t *p, size_t n)
     return (ssize_t)got;
 }
 
-static int write_full(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t r = write(fd, p, n);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            return -1;
-        }
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 krb_err kdb_stash_read(krb_context *c, const char *path, struct krb_key **out)
 {
     uint8_t buf[STASH_BYTES + 1];
@@ -153,14 +137,13 @@ out:
 krb_err kdb_stash_create(krb_context *c, const char *path, struct krb_key **out)
 {
     uint8_t buf[STASH_BYTES];
-    char tmp[PATH_MAX];
+    char tmp[PATH_MAX] = "";
     struct krb_key *k = NULL;
     struct krb_wr w;
     krb_err rc = KRB_OK;
-    int fd = -1;
 
     *out = NULL;
-    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp) {
+    if (strlen(path) + sizeof ".tmpXXXXXX" > sizeof tmp) {
         return krb_set_error(c, KRB_ERR_INVALID_ARG, "stash path %s is too long", path);
     }
     k = krb_key_secure_new();
@@ -180,14 +163,7 @@ krb_err kdb_stash_create(krb_context *c, const char *path, struct krb_key **out)
         rc = krb_set_error(c, KRB_ERR_INTERNAL, "stash encoding failed");
         goto out;
     }
-    fd = mkostemp(tmp, O_CLOEXEC); /* O_EXCL, mode 0600 */
-    if (fd < 0) {
-        rc = krb_set_error(c, KRB_ERR_IO, "cannot create stash file next to %s: %s (check the directory exists)",
-                           path, strerror(errno));
-        goto out;
-    }
-    if (fchmod(fd, 0600) != 0 || write_full(fd, buf, w.len) != 0 || fsync(fd) != 0) {
-        rc = krb_set_error(c, KRB_ERR_IO, "cannot write stash file %s: %s", tmp, strerror(errno));
+    if ((rc = krb_file_write_temp(c, path, "stash file", buf, w.len, tmp, sizeof tmp)) != KRB_OK) {
         goto out;
     }
     /* link() never replaces an existing stash (rename would). */
@@ -212,8 +188,7 @@ krb_err kdb_stash_create(krb_context *c, const char *path, struct krb_key **out)
     k = NULL;
 out:
     sodium_memzero(buf, sizeof buf);
-    if (fd >= 0) {
-        close(fd);
+    if (tmp[0] != '\0') {
         (void)unlink(tmp); /* after link(): drops the temporary name; after rename(): ENOENT */
     }
     krb_key_secure_free(k);

@@ -33,6 +33,7 @@
 #include "crypto.h"
 #include "error.h"
 #include "name.h"
+#include "fileutil.h"
 
 #define KNOWN_TKT_FLAGS \
     (KRB_TKT_FLAG_FORWARDABLE | KRB_TKT_FLAG_RENEWABLE | KRB_TKT_FLAG_INITIAL | KRB_TKT_FLAG_PREAUTH)
@@ -452,29 +453,11 @@ out:
     return rc;
 }
 
-static krb_err write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR) {
-            continue;
-        }
-        if (k <= 0) {
-            return KRB_ERR_IO;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return KRB_OK;
-}
-
-/* Write the cache to a fresh temp file next to it and rename it into place. */
+/* Write the cache atomically (temp file next to it, fsync, rename). */
 static krb_err cc_save(krb_context *c, const krb_ccache *cc)
 {
-    char tmp[PATH_MAX];
     uint8_t *buf = NULL;
     size_t len = 0;
-    int fd = -1, n, err = 0;
     krb_err rc;
 
     if (cc->path[0] == '\0') {
@@ -484,39 +467,7 @@ static krb_err cc_save(krb_context *c, const krb_ccache *cc)
         rc = krb_set_error(c, rc, "cannot encode credential cache %s", cc->path);
         goto out;
     }
-    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
-        n = snprintf(tmp, sizeof tmp, "%s.tmp.%08x", cc->path, (unsigned)krb_random_u32());
-        if (n < 0 || (size_t)n >= sizeof tmp) {
-            rc = krb_set_error(c, KRB_ERR_INVALID_ARG, "credential cache path %s too long", cc->path);
-            goto out;
-        }
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 && errno != EEXIST) {
-            break;
-        }
-    }
-    if (fd < 0) {
-        err = errno;
-        rc = krb_set_error(c, err == EACCES || err == EPERM ? KRB_ERR_PERMISSION : KRB_ERR_IO,
-                           "cannot create credential cache %s: %s", cc->path, strerror(err));
-        goto out;
-    }
-    if (fchmod(fd, 0600) != 0 || write_all(fd, buf, len) != KRB_OK || fsync(fd) != 0) {
-        err = errno;
-    }
-    if (close(fd) != 0 && err == 0) {
-        err = errno;
-    }
-    fd = -1;
-    if (err == 0 && rename(tmp, cc->path) != 0) {
-        err = errno;
-    }
-    if (err != 0) {
-        (void)unlink(tmp);
-        rc = krb_set_error(c, KRB_ERR_IO, "cannot write credential cache %s: %s", cc->path, strerror(err));
-        goto out;
-    }
-    rc = KRB_OK;
+    rc = krb_file_replace(c, cc->path, "credential cache", buf, len);
 out:
     if (buf != NULL) {
         krb_wipe(buf, len);
@@ -643,7 +594,7 @@ krb_err krb_cc_destroy(krb_context *c, krb_ccache *cc)
     memset(zero, 0, sizeof zero);
     for (left = st.st_size; left > 0;) {
         size_t k = left > (off_t)sizeof zero ? sizeof zero : (size_t)left;
-        if (write_all(fd, zero, k) != KRB_OK) {
+        if (krb_write_full(fd, zero, k) != 0) {
             rc = krb_set_error(c, KRB_ERR_IO, "cannot overwrite credential cache %s: %s", cc->path,
                                strerror(errno));
             goto out;

@@ -532,11 +532,9 @@ krb_err krb_kt_serialize(krb_context *c, const krb_keytab *kt, krb_buf *out)
 
 krb_err krb_kt_save(krb_context *c, krb_keytab *kt)
 {
-    char tmp[PATH_MAX];
     krb_buf img = { NULL, 0 };
     struct stat st;
-    krb_err rc = KRB_OK;
-    int fd = -1, renamed = 0;
+    krb_err rc;
 
     if (kt == NULL) {
         return krb_set_error(c, KRB_ERR_INVALID_ARG, "krb_kt_save: no keytab");
@@ -548,50 +546,10 @@ krb_err krb_kt_save(krb_context *c, krb_keytab *kt)
         return krb_set_error(c, KRB_ERR_PERMISSION, "keytab %s is a symbolic link or not a regular file: refusing "
                              "to replace it", kt->path);
     }
-    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", kt->path) >= (int)sizeof tmp) {
-        return krb_set_error(c, KRB_ERR_INVALID_ARG, "keytab path %s is too long", kt->path);
-    }
     if ((rc = krb_kt_serialize(c, kt, &img)) != KRB_OK) {
         return rc;
     }
-    fd = mkostemp(tmp, O_CLOEXEC); /* O_EXCL: never follows a planted link */
-    if (fd < 0) {
-        rc = krb_set_error(c, KRB_ERR_IO, "cannot create a temporary file next to keytab %s: %s", kt->path,
-                           strerror(errno));
-        goto out;
-    }
-    if (fchmod(fd, 0600) != 0) {
-        rc = krb_set_error(c, KRB_ERR_IO, "cannot set mode 0600 on %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    for (size_t off = 0; off < img.len;) {
-        ssize_t w = write(fd, img.data + off, img.len - off);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            rc = krb_set_error(c, KRB_ERR_IO, "cannot write keytab %s: %s", tmp, strerror(errno));
-            goto out;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        rc = krb_set_error(c, KRB_ERR_IO, "cannot sync keytab %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, kt->path) != 0) {
-        rc = krb_set_error(c, KRB_ERR_IO, "cannot replace keytab %s: %s", kt->path, strerror(errno));
-        goto out;
-    }
-    renamed = 1;
-    krb_fsync_parent(kt->path);
-out:
-    if (fd >= 0) {
-        close(fd);
-        if (!renamed) {
-            (void)unlink(tmp);
-        }
-    }
+    rc = krb_file_replace(c, kt->path, "keytab", img.data, img.len);
     krb_buf_free(&img);
     return rc;
 }

@@ -38,6 +38,7 @@
 #include "sec_context.h"
 
 #define HIST_US 200000 /* latency histogram: 1 µs buckets up to 200 ms */
+#define BENCH_WINDOW_MAX 64 /* requests in flight per thread */
 
 struct opts {
     const char *mode;
@@ -46,6 +47,7 @@ struct opts {
     const char *service;
     char password[256];
     int threads;
+    int window;
     double seconds;
     uint64_t requests;
     long kdc_pid;
@@ -73,12 +75,13 @@ static double mono(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: tkbench as|tgs|ap|wrap [-c config] [-t threads] [-d seconds] [-n requests]\n"
+    fprintf(stderr, "usage: tkbench as|tgs|ap|wrap [-c config] [-t threads] [-w window] [-d seconds] [-n requests]\n"
                     "               [-u client] [-s service] [-P kdc-pid] [--password-stdin]\n"
                     "  as   AS exchanges with pre-authentication against the realm's first KDC\n"
                     "  tgs  TGS exchanges for -s service with a TGT obtained once per thread\n"
                     "  ap   in-process AP-REQ creation + verification (with/without replay cache, AP-REP)\n"
                     "  wrap in-process wrap/unwrap throughput for 64 B, 1 KiB and 64 KiB messages\n"
+                    "  -w n: requests in flight per thread (as, tgs; default 1), one UDP socket each\n"
                     "  -P pid: report the KDC's CPU microseconds per request from /proc\n");
     exit(2);
 }
@@ -139,23 +142,25 @@ static ssize_t roundtrip(int fd, const uint8_t *req, size_t len, uint8_t *rep, s
         return n < 0 ? -1 : n;
     }
 }
-
 struct session {
     struct krb_key client_key;
     uint32_t client_kvno;
     uint8_t tgt[KRB_TICKET_MAX];
     size_t tgt_len;
     struct krb_key tgt_session;
+    char tgs[KRB_NAME_MAX + 1]; /* krbtgt/REALM@REALM of the client */
 };
 
-static void fill_body(struct krb_kdc_req_body *b, const char *client, const char *server)
-{
-    memset(b, 0, sizeof *b);
-    snprintf(b->client, sizeof b->client, "%s", client);
-    snprintf(b->server, sizeof b->server, "%s", server);
-    b->nonce = krb_random_u32();
-    b->nsuites = (uint8_t)krb_suite_defaults(b->suites);
-}
+/* One request in flight: its own connected UDP socket, so a reply is
+ * matched to its request by the socket it arrives on. */
+struct slot {
+    int fd;
+    int busy;
+    double t0;
+    uint32_t nonce;
+    size_t len;
+    uint8_t req[KRB_TICKET_MAX + 2048];
+};
 
 /* Decode an ERROR reply into a message for the worker. */
 static void note_error(struct worker *w, const uint8_t *rep, size_t n)
@@ -170,45 +175,68 @@ static void note_error(struct worker *w, const uint8_t *rep, size_t n)
 }
 
 /*
- * One AS exchange with PA under s->client_key. Returns 1 on a verified
- * reply, 0 on an error reply, -1 on timeout/transport failure.
+ * Build a fresh request into sl: an AS-REQ with PA under s->client_key
+ * (with_pa) or without, or a TGS-REQ for the service with a new
+ * authenticator. Nonce and authenticator sequence number come from one
+ * random draw. Returns 0, or -1 if the request does not encode.
  */
-static int do_as(struct worker *w, int fd, struct session *s, int keep_tgt)
+static int build_req(struct worker *w, struct session *s, int is_tgs, int with_pa, struct slot *sl)
 {
-    uint8_t req[2048], rep[KRB_MSG_MAX];
     struct krb_kdc_req_body body;
+    struct krb_authenticator a;
     struct krb_wr wr;
+    uint8_t rnd[12];
+
+    krb_random_bytes(rnd, sizeof rnd);
+    memset(&body, 0, sizeof body);
+    snprintf(body.server, sizeof body.server, "%s", is_tgs ? w->o->service : s->tgs);
+    memcpy(&body.nonce, rnd, sizeof body.nonce);
+    body.nsuites = (uint8_t)krb_suite_defaults(body.suites);
+    sl->nonce = body.nonce;
+    krb_wr_init(&wr, sl->req, sizeof sl->req);
+    if (is_tgs) {
+        memset(&a, 0, sizeof a);
+        snprintf(a.client, sizeof a.client, "%s", w->o->client);
+        a.ctime = krb_now(w->ctx);
+        memcpy(&a.seq, rnd + 4, sizeof a.seq);
+        krb_tgs_req_encode(&wr, &body, s->tgt, s->tgt_len, &s->tgt_session, &a);
+    } else {
+        snprintf(body.client, sizeof body.client, "%s", w->o->client);
+        krb_as_req_encode(&wr, &body, with_pa ? &s->client_key : NULL, s->client_kvno,
+                          with_pa ? krb_now(w->ctx) : 0);
+    }
+    sl->len = wr.len;
+    return wr.err == KRB_OK ? 0 : -1;
+}
+
+/*
+ * Verify a reply to sl's request exactly as the library does: decode,
+ * decrypt with the client key (AS) or TGT session key (TGS), nonce and
+ * request hash. Returns 1 on a verified reply, 0 otherwise (w->err says
+ * why). keep_tgt stores the TGT of an AS-REP in s.
+ */
+static int check_rep(struct worker *w, struct session *s, int is_tgs, const struct slot *sl, const uint8_t *rep,
+                     size_t n, int keep_tgt)
+{
+    uint8_t type = is_tgs ? KRB_MSG_TGS_REP : KRB_MSG_AS_REP;
+    const struct krb_key *key = is_tgs ? &s->tgt_session : &s->client_key;
     struct krb_kdc_rep kr;
     struct krb_kdc_rep_part part;
     uint8_t h[KRB_HASH_BYTES];
-    char tgs[KRB_NAME_MAX + 1];
-    ssize_t n;
     int rc = 0;
 
-    if (krb_name_tgs(tgs, krb_name_realm(w->o->client)) != KRB_OK) {
+    if (krb_kdc_rep_decode(rep, n, type, &kr) != KRB_OK) {
+        note_error(w, rep, n);
         return 0;
     }
-    fill_body(&body, w->o->client, tgs);
-    krb_wr_init(&wr, req, sizeof req);
-    krb_as_req_encode(&wr, &body, &s->client_key, s->client_kvno, krb_now(w->ctx));
-    if (wr.err != KRB_OK) {
-        return 0;
-    }
-    n = roundtrip(fd, req, wr.len, rep, sizeof rep);
-    if (n <= 0) {
-        return -1;
-    }
-    if (krb_kdc_rep_decode(rep, (size_t)n, KRB_MSG_AS_REP, &kr) != KRB_OK) {
-        note_error(w, rep, (size_t)n);
-        return 0;
-    }
-    if (krb_kdc_rep_open(&kr, &s->client_key, &part) != KRB_OK) {
-        snprintf(w->err, sizeof w->err, "AS-REP does not open with the client key");
+    if (krb_kdc_rep_open(&kr, key, &part) != KRB_OK) {
+        snprintf(w->err, sizeof w->err, "%s does not open with the %s", is_tgs ? "TGS-REP" : "AS-REP",
+                 is_tgs ? "TGT session key" : "client key");
         goto out;
     }
-    krb_hash(h, req, wr.len);
-    if (part.nonce != body.nonce || !krb_ct_equal(h, part.req_hash, sizeof h)) {
-        snprintf(w->err, sizeof w->err, "AS-REP nonce or request hash mismatch");
+    krb_hash(h, sl->req, sl->len);
+    if (part.nonce != sl->nonce || !krb_ct_equal(h, part.req_hash, sizeof h)) {
+        snprintf(w->err, sizeof w->err, "reply nonce or request hash mismatch");
         goto out;
     }
     if (keep_tgt) {
@@ -222,71 +250,20 @@ out:
     return rc;
 }
 
-static int do_tgs(struct worker *w, int fd, struct session *s)
+/* First AS round trip without PA: learn salt and cost, derive the key;
+ * then one pre-authenticated AS exchange for the TGT. */
+static int login(struct worker *w, struct slot *sl, struct session *s)
 {
-    uint8_t req[KRB_TICKET_MAX + 2048], rep[KRB_MSG_MAX];
-    struct krb_kdc_req_body body;
-    struct krb_authenticator a;
-    struct krb_wr wr;
-    struct krb_kdc_rep kr;
-    struct krb_kdc_rep_part part;
-    uint8_t h[KRB_HASH_BYTES];
-    ssize_t n;
-    int rc = 0;
-
-    fill_body(&body, "", w->o->service);
-    memset(&a, 0, sizeof a);
-    snprintf(a.client, sizeof a.client, "%s", w->o->client);
-    a.ctime = krb_now(w->ctx);
-    a.seq = krb_random_u64();
-    krb_wr_init(&wr, req, sizeof req);
-    krb_tgs_req_encode(&wr, &body, s->tgt, s->tgt_len, &s->tgt_session, &a);
-    if (wr.err != KRB_OK) {
-        return 0;
-    }
-    n = roundtrip(fd, req, wr.len, rep, sizeof rep);
-    if (n <= 0) {
-        return -1;
-    }
-    if (krb_kdc_rep_decode(rep, (size_t)n, KRB_MSG_TGS_REP, &kr) != KRB_OK) {
-        note_error(w, rep, (size_t)n);
-        return 0;
-    }
-    if (krb_kdc_rep_open(&kr, &s->tgt_session, &part) != KRB_OK) {
-        snprintf(w->err, sizeof w->err, "TGS-REP does not open with the TGT session key");
-        goto out;
-    }
-    krb_hash(h, req, wr.len);
-    if (part.nonce != body.nonce || !krb_ct_equal(h, part.req_hash, sizeof h)) {
-        snprintf(w->err, sizeof w->err, "TGS-REP nonce or request hash mismatch");
-        goto out;
-    }
-    rc = 1;
-out:
-    krb_wipe(&part, sizeof part);
-    return rc;
-}
-
-/* First AS round trip without PA: learn salt and cost, derive the key. */
-static int login(struct worker *w, int fd, struct session *s)
-{
-    uint8_t req[2048], rep[KRB_MSG_MAX];
-    struct krb_kdc_req_body body;
-    struct krb_wr wr;
+    uint8_t rep[KRB_MSG_MAX];
     struct krb_error_msg e;
     struct krb_pa_hint hint;
-    char tgs[KRB_NAME_MAX + 1];
     ssize_t n;
 
-    if (krb_name_tgs(tgs, krb_name_realm(w->o->client)) != KRB_OK) {
+    if (krb_name_tgs(s->tgs, krb_name_realm(w->o->client)) != KRB_OK) {
         snprintf(w->err, sizeof w->err, "bad client name %s", w->o->client);
         return -1;
     }
-    fill_body(&body, w->o->client, tgs);
-    krb_wr_init(&wr, req, sizeof req);
-    krb_as_req_encode(&wr, &body, NULL, 0, 0);
-    n = roundtrip(fd, req, wr.len, rep, sizeof rep);
-    if (n <= 0) {
+    if (build_req(w, s, 0, 0, sl) != 0 || (n = roundtrip(sl->fd, sl->req, sl->len, rep, sizeof rep)) <= 0) {
         snprintf(w->err, sizeof w->err, "no answer from the KDC");
         return -1;
     }
@@ -300,7 +277,8 @@ static int login(struct worker *w, int fd, struct session *s)
         return -1;
     }
     s->client_kvno = hint.kvno;
-    if (do_as(w, fd, s, 1) != 1) {
+    if (build_req(w, s, 0, 1, sl) != 0 || (n = roundtrip(sl->fd, sl->req, sl->len, rep, sizeof rep)) <= 0 ||
+        check_rep(w, s, 0, sl, rep, (size_t)n, 1) != 1) {
         if (w->err[0] == '\0') {
             snprintf(w->err, sizeof w->err, "AS exchange failed");
         }
@@ -309,53 +287,153 @@ static int login(struct worker *w, int fd, struct session *s)
     return 0;
 }
 
+static int slot_socket(struct worker *w, struct slot *sl)
+{
+    if (sl->fd >= 0) {
+        close(sl->fd);
+    }
+    sl->fd = socket(w->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (sl->fd < 0 || connect(sl->fd, (struct sockaddr *)&w->addr, w->addrlen) != 0) {
+        snprintf(w->err, sizeof w->err, "cannot open a UDP socket to the KDC: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Build and send a new request on sl. 0, or -1 (counted as an error). */
+static int slot_send(struct worker *w, struct session *s, int is_tgs, struct slot *sl)
+{
+    if (build_req(w, s, is_tgs, 1, sl) != 0) {
+        snprintf(w->err, sizeof w->err, "request does not encode");
+        return -1;
+    }
+    sl->t0 = mono();
+    if (send(sl->fd, sl->req, sl->len, 0) != (ssize_t)sl->len) {
+        snprintf(w->err, sizeof w->err, "send: %s", strerror(errno));
+        return -1;
+    }
+    sl->busy = 1;
+    return 0;
+}
+
+#define BENCH_TIMEOUT 2.0 /* seconds without a reply: a timeout */
+
+/*
+ * One thread: o->window requests in flight, each on its own socket. A
+ * verified reply is answered at once with a new request until the time
+ * (or request count) is up; then the thread waits up to BENCH_TIMEOUT for
+ * the replies still due. Buffers are per slot and reused.
+ */
 static void *net_worker(void *arg)
 {
     struct worker *w = arg;
     const struct opts *o = w->o;
     struct session s;
-    int fd, is_tgs = strcmp(o->mode, "tgs") == 0;
-    uint64_t limit = o->requests / (uint64_t)o->threads;
+    struct slot *sl = calloc((size_t)o->window, sizeof *sl);
+    struct pollfd *pfd = calloc((size_t)o->window, sizeof *pfd);
+    uint8_t *rep = malloc(KRB_MSG_MAX);
+    int is_tgs = strcmp(o->mode, "tgs") == 0, inflight = 0, sending = 1;
+    uint64_t limit = o->requests / (uint64_t)o->threads, sent = 0;
     double end = mono() + o->seconds;
 
     memset(&s, 0, sizeof s);
-    fd = socket(w->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&w->addr, w->addrlen) != 0) {
-        snprintf(w->err, sizeof w->err, "cannot open a UDP socket to the KDC: %s", strerror(errno));
+    if (sl == NULL || pfd == NULL || rep == NULL) {
+        snprintf(w->err, sizeof w->err, "out of memory");
         w->errors++;
         goto out;
     }
-    if (login(w, fd, &s) != 0) {
-        w->errors++;
-        goto out;
+    for (int i = 0; i < o->window; i++) {
+        sl[i].fd = -1;
     }
-    while (!stop_flag) {
-        double t0 = mono(), dt;
-        int r = is_tgs ? do_tgs(w, fd, &s) : do_as(w, fd, &s, 0);
-        uint64_t us;
-
-        dt = mono() - t0;
-        us = (uint64_t)(dt * 1e6);
-        w->hist[us < HIST_US ? us : HIST_US]++;
-        if (r == 1) {
-            w->ok++;
-        } else if (r == 0) {
+    for (int i = 0; i < o->window; i++) {
+        if (slot_socket(w, &sl[i]) != 0) {
             w->errors++;
-        } else {
-            w->timeouts++;
+            goto out;
         }
-        if (limit != 0 ? w->ok + w->errors + w->timeouts >= limit : mono() >= end) {
+        pfd[i].fd = sl[i].fd;
+        pfd[i].events = POLLIN;
+    }
+    if (login(w, &sl[0], &s) != 0) {
+        w->errors++;
+        goto out;
+    }
+    for (;;) {
+        double now = mono();
+        int r;
+
+        if (sending && (stop_flag || (limit != 0 ? sent >= limit : now >= end))) {
+            sending = 0;
+        }
+        for (int i = 0; i < o->window; i++) {
+            if (!sl[i].busy && sending && (limit == 0 || sent < limit)) {
+                if (slot_send(w, &s, is_tgs, &sl[i]) != 0) {
+                    w->errors++;
+                    continue;
+                }
+                sent++;
+                inflight++;
+            } else if (sl[i].busy && now - sl[i].t0 > BENCH_TIMEOUT) {
+                /* a late reply must not meet the next request: new socket */
+                w->timeouts++;
+                w->hist[HIST_US]++;
+                sl[i].busy = 0;
+                inflight--;
+                if (slot_socket(w, &sl[i]) != 0) {
+                    w->errors++;
+                    goto out;
+                }
+                pfd[i].fd = sl[i].fd;
+            }
+        }
+        if (inflight == 0) {
+            if (!sending) {
+                break;
+            }
+            continue;
+        }
+        r = poll(pfd, (nfds_t)o->window, 100);
+        if (r < 0 && errno != EINTR) {
+            snprintf(w->err, sizeof w->err, "poll: %s", strerror(errno));
+            w->errors++;
             break;
+        }
+        for (int i = 0; i < o->window && r > 0; i++) {
+            ssize_t n;
+            uint64_t us;
+
+            if (!(pfd[i].revents & POLLIN)) {
+                continue;
+            }
+            n = recv(sl[i].fd, rep, KRB_MSG_MAX, MSG_DONTWAIT);
+            if (n <= 0 || !sl[i].busy) {
+                continue; /* nothing after all, or a stray datagram */
+            }
+            us = (uint64_t)((mono() - sl[i].t0) * 1e6);
+            w->hist[us < HIST_US ? us : HIST_US]++;
+            if (check_rep(w, &s, is_tgs, &sl[i], rep, (size_t)n, 0) == 1) {
+                w->ok++;
+            } else {
+                w->errors++;
+            }
+            sl[i].busy = 0;
+            inflight--;
         }
     }
 out:
-    if (fd >= 0) {
-        close(fd);
+    if (sl != NULL) {
+        for (int i = 0; i < o->window; i++) {
+            if (sl[i].fd >= 0) {
+                close(sl[i].fd);
+            }
+        }
+        krb_wipe(sl, (size_t)o->window * sizeof *sl);
     }
+    free(sl);
+    free(pfd);
+    free(rep);
     krb_wipe(&s, sizeof s);
     return NULL;
 }
-
 /* utime + stime of a process in microseconds, from /proc/PID/stat. */
 static int64_t proc_cpu_us(long pid)
 {
@@ -709,7 +787,7 @@ static void read_password(struct opts *o)
 
 int main(int argc, char **argv)
 {
-    struct opts o = { .threads = 2, .seconds = 5 };
+    struct opts o = { .threads = 2, .window = 1, .seconds = 5 };
     krb_context *ctx = NULL;
     char client[KRB_NAME_MAX + 1], service[KRB_NAME_MAX + 1];
     int pwstdin = 0, rc = 1;
@@ -733,6 +811,8 @@ int main(int argc, char **argv)
             o.config = v;
         } else if (strcmp(a, "-t") == 0) {
             o.threads = atoi(v);
+        } else if (strcmp(a, "-w") == 0) {
+            o.window = atoi(v);
         } else if (strcmp(a, "-d") == 0) {
             o.seconds = atof(v);
         } else if (strcmp(a, "-n") == 0) {
@@ -747,8 +827,8 @@ int main(int argc, char **argv)
             usage();
         }
     }
-    if (o.threads < 1 || o.threads > 256 || o.seconds <= 0) {
-        fprintf(stderr, "tkbench: threads must be 1..256 and seconds positive\n");
+    if (o.threads < 1 || o.threads > 256 || o.window < 1 || o.window > BENCH_WINDOW_MAX || o.seconds <= 0) {
+        fprintf(stderr, "tkbench: threads must be 1..256, window 1..%d and seconds positive\n", BENCH_WINDOW_MAX);
         return 2;
     }
     if (krb_context_new(o.config, &ctx) != KRB_OK) {

@@ -6,9 +6,19 @@
  * opens (failure counted for lockout), skew, common suite, server is
  * krbtgt/REALM or kadmin/changepw@REALM (a short, non-renewable ticket
  * sealed under that principal's key, also issued when the password has
- * expired, so that it can be changed). Unknown clients are indistinguishable from known ones when
- * hide_unknown_principals is on: same PREAUTH_REQUIRED with a hint whose
- * salt is a MAC of the name under a key derived from the krbtgt key.
+ * expired, so that it can be changed).
+ *
+ * Unknown clients are indistinguishable from known ones when
+ * hide_unknown_principals is on:
+ * - shape: every PREAUTH_REQUIRED hint says kvno 0 ("the newest key"), the
+ *   realm's suite, and for an unknown name, a client without a key or a
+ *   random key (a service) a salt that is a MAC of the name under a key
+ *   derived from the krbtgt key with the realm's default cost — exactly
+ *   what a password principal's hint looks like;
+ * - time: pre-auth results are queued for the recorder thread
+ *   (recorder.h), never written before the reply; the unknown path opens
+ *   the timestamp under a throw-away key so that it costs what a wrong
+ *   password costs; a full queue refuses every AS-REQ with pre-auth alike.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -18,24 +28,11 @@
 #include "error.h"
 #include "kdc.h"
 #include "name.h"
+#include "recorder.h"
 
-static void hint_of_key(const struct kdb_key *kk, struct krb_pa_hint *h)
-{
-    h->suite = kk->suite;
-    h->kvno = kk->kvno;
-    if (kk->has_salt) {
-        memcpy(h->salt, kk->salt, KRB_SALT_BYTES);
-        h->ops = kk->ops;
-        h->memkib = kk->memkib;
-    } else {
-        memset(h->salt, 0, KRB_SALT_BYTES);
-        h->ops = 0;
-        h->memkib = 0;
-    }
-}
-
-/* The hint an unknown name gets: stable across calls and restarts. */
-static krb_err fake_hint(const struct kdc_req *r, const char *name, struct krb_pa_hint *h)
+/* The salt a name gets when it has none: stable across calls and restarts,
+ * changes with krbtgt's newest key. */
+static krb_err fake_salt(const struct kdc_req *r, const char *name, uint8_t salt[KRB_SALT_BYTES])
 {
     uint8_t mac[KRB_HASH_BYTES];
     krb_err rc;
@@ -45,14 +42,59 @@ static krb_err fake_hint(const struct kdc_req *r, const char *name, struct krb_p
     }
     rc = krb_mac(mac, r->conf->tgt[0].key, KDC_USAGE_FAKE_SALT, name, strlen(name));
     if (rc == KRB_OK) {
-        h->suite = KRB_SUITE_XCHACHA20POLY1305;
-        h->kvno = 1;
-        memcpy(h->salt, mac, KRB_SALT_BYTES);
-        h->ops = r->conf->pw_ops;
-        h->memkib = r->conf->pw_memkib;
+        memcpy(salt, mac, KRB_SALT_BYTES);
     }
     krb_wipe(mac, sizeof mac);
     return rc;
+}
+
+/*
+ * The pre-auth hint of name for key kk (NULL: unknown name or no key):
+ * kvno as given (0 in PREAUTH_REQUIRED), the key's salt and cost when it
+ * was derived from a password, else the fake salt and the realm's cost.
+ * The fake salt is computed on every path, so that the time does not tell
+ * which case it was.
+ */
+static krb_err make_hint(const struct kdc_req *r, const char *name, const struct kdb_key *kk, uint32_t kvno,
+                         struct krb_pa_hint *h)
+{
+    krb_err rc;
+
+    h->suite = kk != NULL ? kk->suite : KRB_SUITE_XCHACHA20POLY1305;
+    h->kvno = kvno;
+    h->ops = r->conf->pw_ops;
+    h->memkib = r->conf->pw_memkib;
+    if ((rc = fake_salt(r, name, h->salt)) != KRB_OK) {
+        return rc;
+    }
+    if (kk != NULL && kk->has_salt) {
+        memcpy(h->salt, kk->salt, KRB_SALT_BYTES);
+        h->ops = kk->ops;
+        h->memkib = kk->memkib;
+    }
+    return KRB_OK;
+}
+
+/* What an unknown client costs with pre-auth: the work of a wrong password
+ * (a key, an AEAD open that fails) without a key to find. */
+static void burn_unknown(const struct kdc_req *r, const struct krb_as_req *req)
+{
+    struct krb_key dummy;
+    uint8_t mac[KRB_HASH_BYTES];
+    krb_time ts;
+    krb_err rc;
+
+    memset(&dummy, 0, sizeof dummy);
+    if (r->conf->ntgt != 0 &&
+        krb_mac(mac, r->conf->tgt[0].key, KDC_USAGE_FAKE_SALT + 1, req->body.client, strlen(req->body.client)) ==
+            KRB_OK) {
+        dummy.suite = KRB_SUITE_XCHACHA20POLY1305;
+        memcpy(dummy.k, mac, KRB_KEY_BYTES);
+        rc = krb_as_req_open_pa(req, &dummy, &ts); /* fails: the outcome is PREAUTH_FAILED anyway */
+        (void)rc;
+    }
+    krb_wipe(mac, sizeof mac);
+    krb_key_wipe(&dummy);
 }
 
 static const struct kdb_key *find_kvno(const struct kdb_principal *p, uint32_t kvno)
@@ -89,7 +131,8 @@ krb_err kdc_as(struct kdc_req *r)
     krb_time ts, now = r->now, life, rlife;
     uint32_t kvno;
     uint16_t suite;
-    int known, renewable, chpw;
+    int known, renewable, chpw, reserved = 0;
+    struct kdc_rec_view pend;
     krb_err rc;
 
     memset(&ckey, 0, sizeof ckey);
@@ -97,6 +140,7 @@ krb_err kdc_as(struct kdc_req *r)
     memset(&svkey, 0, sizeof svkey);
     memset(&tp, 0, offsetof(struct krb_ticket_part, authz));
     memset(&rp, 0, sizeof rp);
+    memset(&pend, 0, sizeof pend);
     cp.nkeys = 0;
     sp.nkeys = 0;
 
@@ -112,6 +156,18 @@ krb_err kdc_as(struct kdc_req *r)
         goto out;
     }
 
+    if (req.has_pa) {
+        /* Room for the result, taken before the client is looked up: a full
+         * queue refuses known and unknown names alike. */
+        if (kdc_recorder_reserve(r->k->rec) != KRB_OK) {
+            rc = krb_set_error(c, KRB_ERR_INTERNAL,
+                               "pre-auth recorder queue full (%u results): the database is not keeping up",
+                               KDC_REC_QUEUE);
+            goto out;
+        }
+        reserved = 1;
+        kdc_recorder_view(r->k->rec, req.body.client, &pend); /* before kdb_get: recorder.h */
+    }
     rc = kdb_get(c, r->k->db, req.body.client, &cp);
     if (rc == KRB_ERR_UNKNOWN_PRINCIPAL) {
         known = 0;
@@ -126,17 +182,19 @@ krb_err kdc_as(struct kdc_req *r)
             rc = krb_set_error(c, KRB_ERR_C_PRINCIPAL_UNKNOWN, "unknown client");
             goto out;
         }
+        /* kvno 0: the newest key, whatever it is (the kvno would tell a
+         * changed password from an unknown name) */
+        if ((rc = make_hint(r, req.body.client, known && cp.nkeys > 0 ? &cp.keys[0] : NULL, 0, &r->hint)) !=
+            KRB_OK) {
+            goto out;
+        }
         if (!known) {
-            if ((rc = fake_hint(r, req.body.client, &r->hint)) != KRB_OK) {
-                goto out;
-            }
             krb_set_error(c, KRB_ERR_PREAUTH_REQUIRED, "unknown client (hidden)");
         } else if (cp.nkeys == 0) {
-            rc = krb_set_error(c, KRB_ERR_PREAUTH_FAILED, "client has no key");
-            goto out;
+            krb_set_error(c, KRB_ERR_PREAUTH_REQUIRED, "client has no key (hidden)");
         } else {
-            hint_of_key(&cp.keys[0], &r->hint);
-            krb_set_error(c, KRB_ERR_PREAUTH_REQUIRED, "hint kvno %u", (unsigned)cp.keys[0].kvno);
+            krb_set_error(c, KRB_ERR_PREAUTH_REQUIRED, "hint for kvno %u%s", (unsigned)cp.keys[0].kvno,
+                          cp.keys[0].has_salt ? "" : " (random key: fake salt)");
         }
         r->has_hint = 1;
         rc = KRB_ERR_PREAUTH_REQUIRED;
@@ -144,12 +202,16 @@ krb_err kdc_as(struct kdc_req *r)
     }
 
     if (!known) {
+        if (conf->hide_unknown) {
+            burn_unknown(r, &req);
+        }
         rc = krb_set_error(c, conf->hide_unknown ? KRB_ERR_PREAUTH_FAILED : KRB_ERR_C_PRINCIPAL_UNKNOWN,
                            "unknown client");
         goto out;
     }
-    if (kdb_is_locked(c, r->k->db, &cp, now)) {
-        rc = krb_set_error(c, KRB_ERR_CLIENT_REVOKED, "client locked (fail_count %u)", (unsigned)cp.fail_count);
+    if (kdc_recorder_is_locked(c, r->k->db, &cp, &pend, now)) {
+        rc = krb_set_error(c, KRB_ERR_CLIENT_REVOKED, "client locked (fail_count %u stored + %u queued)",
+                           (unsigned)cp.fail_count, (unsigned)pend.nfail);
         goto out;
     }
     if (cp.expire != 0 && now >= cp.expire) {
@@ -160,8 +222,10 @@ krb_err kdc_as(struct kdc_req *r)
         rc = krb_set_error(c, KRB_ERR_KEY_EXPIRED, "password expired");
         goto out;
     }
-    kk = find_kvno(&cp, req.pa_kvno);
-    if (kk == NULL || kk->suite != req.pa_suite || req.pa_kvno == 0) {
+    /* kvno 0 (what the PREAUTH_REQUIRED hint says): the newest key */
+    kk = req.pa_kvno == 0 ? (cp.nkeys > 0 ? &cp.keys[0] : NULL) : find_kvno(&cp, req.pa_kvno);
+    if (kk == NULL || kk->suite != req.pa_suite) {
+        burn_unknown(r, &req); /* as long as a wrong key: no kvno oracle */
         rc = krb_set_error(c, KRB_ERR_PREAUTH_FAILED, "pre-auth with unknown key version %u suite %u",
                            (unsigned)req.pa_kvno, (unsigned)req.pa_suite);
         goto out;
@@ -171,10 +235,9 @@ krb_err kdc_as(struct kdc_req *r)
     }
     rc = krb_as_req_open_pa(&req, &ckey, &ts);
     if (rc != KRB_OK) {
-        if (rc == KRB_ERR_MODIFIED &&
-            kdb_record_auth(c, r->k->db, cp.name, 0, now, 0) != KRB_OK) {
-            kdc_log_msg(r->k, KDC_LOG_ERR, "cannot record pre-auth failure of %s: %s", cp.name,
-                        krb_context_error(c));
+        if (rc == KRB_ERR_MODIFIED) {
+            kdc_recorder_failure(r->k->rec, cp.name, now); /* written behind the reply */
+            reserved = 0;
         }
         rc = krb_set_error(c, KRB_ERR_PREAUTH_FAILED, "password incorrect (kvno %u)", (unsigned)kvno);
         goto out;
@@ -212,10 +275,9 @@ krb_err kdc_as(struct kdc_req *r)
         rc = krb_set_error(c, KRB_ERR_BADOPTION, "requested end time in the past");
         goto out;
     }
-    if (cp.fail_count != 0 || now - cp.last_success >= conf->last_success_interval) {
-        if (kdb_record_auth(c, r->k->db, cp.name, 1, now, conf->last_success_interval) != KRB_OK) {
-            kdc_log_msg(r->k, KDC_LOG_ERR, "cannot record success of %s: %s", cp.name, krb_context_error(c));
-        }
+    if (cp.fail_count != 0 || pend.nfail != 0 || now - cp.last_success >= conf->last_success_interval) {
+        kdc_recorder_success(r->k->rec, cp.name, now, conf->last_success_interval);
+        reserved = 0;
     }
 
     /* lifetimes */
@@ -269,7 +331,11 @@ krb_err kdc_as(struct kdc_req *r)
     snprintf(rp.server, sizeof rp.server, "%s", sname);
     krb_hash(rp.req_hash, r->msg, r->len);
     rp.key_expiration = cp.pw_expire;
-    hint_of_key(kk, &hint);
+    /* the kvno the client named (0 stays 0: the client sees the hint it
+     * derived its key from and does not derive it again) */
+    if ((rc = make_hint(r, cp.name, kk, req.pa_kvno, &hint)) != KRB_OK) {
+        goto out;
+    }
     {
         struct krb_wr rw;
         krb_wr_init(&rw, r->rep, r->cap);
@@ -282,6 +348,9 @@ krb_err kdc_as(struct kdc_req *r)
     }
     rc = KRB_OK;
 out:
+    if (reserved) {
+        kdc_recorder_release(r->k->rec);
+    }
     krb_key_wipe(&ckey);
     krb_key_wipe(&session);
     krb_key_wipe(&svkey);

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "kdc.h"
 #include "name.h"
+#include "recorder.h"
 
 /* Cache every key of krbtgt/REALM (newest first) in sodium_malloc memory. */
 static krb_err load_tgt(krb_context *c, struct kdb *db, struct kdc_conf *conf)
@@ -149,6 +150,9 @@ krb_err kdc_new(krb_context *c, const char *config_path, struct kdc **out)
                            (unsigned long long)conf->replay_entries);
         goto out;
     }
+    if ((rc = kdc_recorder_new(k, &k->rec)) != KRB_OK) {
+        goto out;
+    }
     k->nhave = krb_suite_defaults(k->have);
     atomic_init(&conf->refs, 1);
     atomic_init(&k->log_syslog, conf->log_syslog);
@@ -170,6 +174,7 @@ void kdc_free(struct kdc *k)
     if (k == NULL) {
         return;
     }
+    kdc_recorder_free(k->rec); /* writes what is still queued */
     kdc_conf_release(k->conf);
     kdc_replay_free(k->rc);
     if (k->db != NULL) {

@@ -78,12 +78,14 @@ struct kdc_conf {
 };
 
 struct kdc_replay;
+struct kdc_recorder;
 
 struct kdc {
     krb_context *ctx; /* base context: clock hook, start-up config; not owned */
     char config_path[PATH_MAX]; /* re-read on reload ("" = reuse ctx's config) */
     struct kdb *db;
     struct kdc_replay *rc;
+    struct kdc_recorder *rec; /* pre-auth results, written behind the reply (recorder.h) */
     pthread_mutex_t conf_lock;
     struct kdc_conf *conf; /* current snapshot, guarded by conf_lock */
     atomic_int log_syslog; /* mirrors conf->log_syslog for messages outside requests */

@@ -5,7 +5,8 @@
  * nothing else. The main thread sleeps in sigsuspend (the signals are
  * blocked everywhere else, workers included) and acts on the flags:
  * SIGHUP reloads the configuration, SIGTERM/SIGINT stop the workers after
- * their in-flight requests and exit 0.
+ * their in-flight requests, then the pre-auth recorder once it has written
+ * every queued result (no lockout failure is lost), and exit 0.
  *
  * Without -n the daemon forks before opening anything (LMDB must not cross
  * a fork), and the original process waits on a pipe until the daemon has
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "kdc.h"
+#include "recorder.h"
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_hup;
@@ -321,6 +323,11 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
 
+    /* the recorder first: workers queue pre-auth results from their first request */
+    if (kdc_recorder_start(k->rec) != KRB_OK) {
+        fprintf(stderr, "tessera-kdc: %s\n", krb_context_error(c));
+        goto out;
+    }
     if (kdc_net_start(net) != KRB_OK) {
         fprintf(stderr, "tessera-kdc: %s\n", krb_context_error(c));
         goto out;
@@ -354,6 +361,7 @@ int main(int argc, char **argv)
     }
     kdc_log_msg(k, KDC_LOG_NOTICE, "stopping: finishing in-flight requests");
     kdc_net_stop(net);
+    kdc_recorder_stop(k->rec); /* drains the queue */
     kdc_log_msg(k, KDC_LOG_NOTICE, "stopped");
     kdc_log_close(k);
     status = 0;

@@ -299,6 +299,96 @@ int main(int argc, char **argv)
     krb_error_encode(&w, &e);
     put_wr("fuzz_codec_error", "too_big", &w);
 
+    /* fuzz_ap_verify: a whole AP-REQ that verifies at the target's clock
+     * (mode 0, with and without the service check), then patch-list
+     * seeds (modes 1, 2 and 5, 6 with the service check). */
+    {
+        static const uint8_t p0[] = { 1 };                                     /* valid, unpatched */
+        static const uint8_t p1[] = { 2 };                                     /* twice: REPEAT */
+        static const uint8_t p2[] = { 5, 0x00, 0x03, 0x01 };                   /* header type byte */
+        static const uint8_t p3[] = { 6, 0x00, 0x09, 0x01, 0x00, 0x40, 0x80 }; /* options, ticket */
+        static const uint8_t p4[] = { 1, 0x01, 0x00, 0xff };                   /* authenticator */
+        const krb_time t0 = (krb_time)1800000000 * 1000000;
+        uint8_t apreq[8192];
+
+        ticket_part(&tp, 0);
+        tp.authtime = tp.starttime = t0 - 1000000;
+        tp.endtime = t0 + (krb_time)3600 * 1000000;
+        tp.renew_till = 0;
+        krb_wr_init(&w, tkt, sizeof tkt);
+        krb_ticket_encode(&w, "host/fuzz.example.org@EXAMPLE.ORG", 1, &server_key, &tp);
+        if (w.err != KRB_OK) {
+            return 1;
+        }
+        tlen = w.len;
+        auth(&a, 0);
+        a.ctime = t0;
+        krb_wr_init(&w, apreq + 1, sizeof apreq - 1);
+        krb_ap_req_encode(&w, KRB_AP_OPT_MUTUAL_REQUIRED, tkt, tlen, &session_key, KRB_USAGE_AP_AUTH, &a);
+        if (w.err != KRB_OK) {
+            return 1;
+        }
+        apreq[0] = 0;
+        put("fuzz_ap_verify", "ap_req", apreq, w.len + 1);
+        apreq[0] = 4;
+        put("fuzz_ap_verify", "ap_req_service", apreq, w.len + 1);
+        put("fuzz_ap_verify", "patch0", p0, sizeof p0);
+        put("fuzz_ap_verify", "patch1", p1, sizeof p1);
+        put("fuzz_ap_verify", "patch2", p2, sizeof p2);
+        put("fuzz_ap_verify", "patch3", p3, sizeof p3);
+        put("fuzz_ap_verify", "patch4", p4, sizeof p4);
+    }
+
+    /* fuzz_chpw: a whole CHPW_REQ (an AP-REQ for kadmin/changepw, then the
+     * new password sealed under the subkey 0x44), and plaintext-mode seeds
+     * (first byte not 'T': the rest is the password the target seals). */
+    {
+        static const char *pws[] = { "new-password", "p", "pass\tword with spaces", "p\xc3\xa4ssw\xc3\xb6rd" };
+        uint8_t p2[KRB_CHPW_PASSWORD_MAX + 2];
+        char nm[16];
+
+        tlen = make_ticket(tkt, sizeof tkt, "kadmin/changepw@EXAMPLE.ORG", 0);
+        auth(&a, 1);
+        krb_wr_init(&pw, pt, sizeof pt);
+        krb_ap_req_encode(&pw, 0, tkt, tlen, &session_key, KRB_USAGE_AP_AUTH, &a);
+        if (pw.err != KRB_OK) {
+            return 1;
+        }
+        krb_wr_init(&w, buf, sizeof buf);
+        krb_chpw_req_encode(&w, pt, pw.len, &sub_key, "new-password", 12);
+        put_wr("fuzz_chpw", "chpw_req", &w);
+        for (size_t i = 0; i < sizeof pws / sizeof pws[0]; i++) {
+            p2[0] = 0;
+            memcpy(p2 + 1, pws[i], strlen(pws[i]));
+            snprintf(nm, sizeof nm, "pw%zu", i);
+            put("fuzz_chpw", nm, p2, strlen(pws[i]) + 1);
+        }
+        memset(p2 + 1, 'x', KRB_CHPW_PASSWORD_MAX + 1);
+        put("fuzz_chpw", "pw_max", p2, KRB_CHPW_PASSWORD_MAX + 1);
+        put("fuzz_chpw", "pw_too_long", p2, KRB_CHPW_PASSWORD_MAX + 2);
+        memcpy(p2 + 1, "a\0b", 3);
+        put("fuzz_chpw", "pw_nul", p2, 4);
+        put("fuzz_chpw", "pw_empty", p2, 1);
+    }
+
+    /* fuzz_wrap: byte 0 = mode (bits 0-1), conf (bit 2), FS (bit 3). */
+    {
+        static const uint8_t w1[] = { 0x01, 'h', 'e', 'l', 'l', 'o' };
+        static const uint8_t w2[] = { 0x05, 's', 'e', 'a', 'l', 'e', 'd' };
+        static const uint8_t w3[] = { 0x0d, 'f', 's' };
+        static const uint8_t w4[] = { 0x02, 0x00, 0x03, 0x01, 0x00, 0x10, 0x80 };
+        static const uint8_t w5[] = { 0x06, 0x00, 0x20, 0xff };
+        static const uint8_t w6[] = { 0x00, 'T', 'K', 0x01, 0x08, 0x00, 0x00 };
+        static const uint8_t w7[] = { 0x03, 'T', 'K', 0x01, 0x09, 0x00, 0x00 };
+        put("fuzz_wrap", "wrap_integ", w1, sizeof w1);
+        put("fuzz_wrap", "wrap_conf", w2, sizeof w2);
+        put("fuzz_wrap", "wrap_conf_fs", w3, sizeof w3);
+        put("fuzz_wrap", "patch", w4, sizeof w4);
+        put("fuzz_wrap", "patch_conf", w5, sizeof w5);
+        put("fuzz_wrap", "token", w6, sizeof w6);
+        put("fuzz_wrap", "mic", w7, sizeof w7);
+    }
+
     /* Names, config, reader programs. */
     {
         static const char *names[] = { "alice@EXAMPLE.ORG", "host/web1.example.org@EXAMPLE.ORG",

@@ -21,8 +21,24 @@ struct rc_slot {
     int64_t expiry; /* 0: never used */
 };
 
+/* Header bytes 16..63: the process-shared robust mutex that serialises
+ * check-and-store across every thread and process of the service. */
+#define RC_MUTEX_OFFSET 16u
+_Static_assert(RC_MUTEX_OFFSET + sizeof(pthread_mutex_t) <= KRB_RC_HEADER_BYTES, "mutex fits in the header");
+
+/* Byte-range OFD locks on the file (never on its contents):
+ * RC_LOCK_OPEN  exclusive while a process opens the file (create, check,
+ *               initialise the mutex);
+ * RC_LOCK_USER  shared by every open for as long as it stays open. An
+ *               opener that can take it exclusively knows nobody else has
+ *               the file open, so nobody can hold the mutex: it
+ *               initialises the mutex afresh (a mutex left in the file by a
+ *               process of an earlier boot is never trusted). */
+#define RC_LOCK_OPEN 0
+#define RC_LOCK_USER 1
+
 struct krb_rcache {
-    pthread_mutex_t mu;
+    pthread_mutex_t *mu; /* in the shared mapping */
     int fd;
     uint32_t slots;
     uint32_t probe;
@@ -34,9 +50,10 @@ struct krb_rcache {
 
 _Static_assert(sizeof(struct rc_slot) == KRB_RC_ENTRY_BYTES, "slot layout");
 
-/* Whole-file lock on the open file description: excludes other processes
- * and other opens of the same file in this process. */
-static int file_lock(int fd, short type)
+/* Lock one byte of the file with an open-file-description lock: excludes
+ * other processes and other opens of the same file in this process.
+ * wait = 0: fail at once (-1, errno EAGAIN) if someone else holds it. */
+static int file_lock(int fd, short type, off_t byte, int wait)
 {
     struct flock fl;
     int r;
@@ -44,14 +61,61 @@ static int file_lock(int fd, short type)
     memset(&fl, 0, sizeof fl);
     fl.l_type = type;
     fl.l_whence = SEEK_SET;
+    fl.l_start = byte;
+    fl.l_len = 1;
     do {
-#ifdef F_OFD_SETLKW
-        r = fcntl(fd, F_OFD_SETLKW, &fl);
-#else
-        r = fcntl(fd, F_SETLKW, &fl);
-#endif
+        r = fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
     } while (r != 0 && errno == EINTR);
     return r;
+}
+
+/* Called with RC_LOCK_OPEN held and the table mapped: join the users of
+ * the file, initialising the shared mutex if we are the only one. */
+static krb_err join_users(krb_context *c, krb_rcache *rc)
+{
+    pthread_mutexattr_t a;
+    int e;
+
+    rc->mu = (pthread_mutex_t *)(void *)(rc->map + RC_MUTEX_OFFSET);
+    if (file_lock(rc->fd, F_WRLCK, RC_LOCK_USER, 0) == 0) {
+        if ((e = pthread_mutexattr_init(&a)) != 0) {
+            return krb_set_error(c, KRB_ERR_RCACHE, "replay cache %s: mutex attributes: %s", rc->path, strerror(e));
+        }
+        if ((e = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED)) == 0 &&
+            (e = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST)) == 0) {
+            memset(rc->mu, 0, sizeof *rc->mu);
+            e = pthread_mutex_init(rc->mu, &a);
+        }
+        pthread_mutexattr_destroy(&a);
+        if (e != 0) {
+            return krb_set_error(c, KRB_ERR_RCACHE, "replay cache %s: cannot initialise its mutex: %s", rc->path,
+                                 strerror(e));
+        }
+    } else if (errno != EAGAIN && errno != EACCES) {
+        return krb_set_error(c, KRB_ERR_RCACHE, "replay cache %s: lock failed: %s", rc->path, strerror(errno));
+    }
+    /* Exclusive -> shared, or join the others: never blocks long, since
+     * an exclusive holder also holds RC_LOCK_OPEN, which we hold. */
+    if (file_lock(rc->fd, F_RDLCK, RC_LOCK_USER, 1) != 0) {
+        return krb_set_error(c, KRB_ERR_RCACHE, "replay cache %s: lock failed: %s", rc->path, strerror(errno));
+    }
+    return KRB_OK;
+}
+
+/* Take the shared mutex; recover it if its holder died (the table is
+ * still sound: a slot is claimed by writing its key, then its expiry, and a
+ * request whose process died was never accepted). */
+static krb_err rc_lock(krb_context *c, krb_rcache *rc)
+{
+    int e = pthread_mutex_lock(rc->mu);
+
+    if (e == EOWNERDEAD) {
+        e = pthread_mutex_consistent(rc->mu);
+    }
+    if (e != 0) {
+        return krb_set_error(c, KRB_ERR_RCACHE, "replay cache %s: mutex failed: %s", rc->path, strerror(e));
+    }
+    return KRB_OK;
 }
 
 static void header_make(uint8_t h[KRB_RC_HEADER_BYTES], uint32_t slots)
@@ -135,10 +199,6 @@ krb_err krb_rc_open_file(krb_context *c, const char *path, uint32_t slots, krb_r
         goto out;
     }
     snprintf(rc->path, sizeof rc->path, "%s", path);
-    if (pthread_mutex_init(&rc->mu, NULL) != 0) {
-        free(rc);
-        return KRB_ERR_NOMEM;
-    }
     rc->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (rc->fd < 0) {
         rc_err = krb_set_error(c, errno == ELOOP ? KRB_ERR_PERMISSION : KRB_ERR_RCACHE,
@@ -146,7 +206,7 @@ krb_err krb_rc_open_file(krb_context *c, const char *path, uint32_t slots, krb_r
                                errno == ELOOP ? "it is a symbolic link" : strerror(errno));
         goto out;
     }
-    if (file_lock(rc->fd, F_WRLCK) != 0) {
+    if (file_lock(rc->fd, F_WRLCK, RC_LOCK_OPEN, 1) != 0) {
         rc_err = krb_set_error(c, KRB_ERR_RCACHE, "cannot lock replay cache %s: %s", path, strerror(errno));
         goto out;
     }
@@ -172,10 +232,10 @@ krb_err krb_rc_open_file(krb_context *c, const char *path, uint32_t slots, krb_r
     }
     rc->tab = (struct rc_slot *)(void *)(rc->map + KRB_RC_HEADER_BYTES);
     rc->probe = rc->slots < KRB_RC_PROBE_MAX ? rc->slots : KRB_RC_PROBE_MAX;
-    rc_err = KRB_OK;
+    rc_err = join_users(c, rc);
 out:
     if (locked) {
-        (void)file_lock(rc->fd, F_UNLCK);
+        (void)file_lock(rc->fd, F_UNLCK, RC_LOCK_OPEN, 1);
     }
     if (rc_err != KRB_OK) {
         krb_rc_free(rc);
@@ -238,9 +298,8 @@ void krb_rc_free(krb_rcache *rc)
         munmap(rc->map, rc->map_len);
     }
     if (rc->fd >= 0) {
-        close(rc->fd);
+        close(rc->fd); /* drops RC_LOCK_USER */
     }
-    pthread_mutex_destroy(&rc->mu);
     free(rc);
 }
 
@@ -265,12 +324,8 @@ krb_err krb_rc_check_and_store(krb_context *c, krb_rcache *rc, const char *serve
         expiry = 1;
     }
 
-    if (pthread_mutex_lock(&rc->mu) != 0) {
-        return krb_set_error(c, KRB_ERR_RCACHE, "replay cache %s: mutex failed", rc->path);
-    }
-    if (file_lock(rc->fd, F_WRLCK) != 0) {
-        rc_err = krb_set_error(c, KRB_ERR_RCACHE, "replay cache %s: lock failed: %s", rc->path, strerror(errno));
-        goto unlock_mutex;
+    if ((rc_err = rc_lock(c, rc)) != KRB_OK) {
+        return rc_err;
     }
     for (uint32_t i = 0; i < rc->probe; i++) {
         s = &rc->tab[(h + i) % rc->slots];
@@ -303,10 +358,6 @@ krb_err krb_rc_check_and_store(krb_context *c, krb_rcache *rc, const char *serve
     free_slot->expiry = expiry;
     rc_err = KRB_OK;
 unlock:
-    if (file_lock(rc->fd, F_UNLCK) != 0 && rc_err == KRB_OK) {
-        rc_err = krb_set_error(c, KRB_ERR_RCACHE, "replay cache %s: unlock failed", rc->path);
-    }
-unlock_mutex:
-    pthread_mutex_unlock(&rc->mu);
+    pthread_mutex_unlock(rc->mu);
     return rc_err;
 }

@@ -4,8 +4,9 @@
  * A fixed-size open-addressing table in a file, mapped with mmap and shared
  * by every thread and process of one service:
  *
- *   header (64 bytes): magic "TKRC", u32 version (1), u32 slot count,
- *                      u32 entry size (24), zero padding — big-endian
+ *   header (64 bytes): magic "TKRC", u32 version (2), u32 slot count,
+ *                      u32 entry size (24) — big-endian; bytes 16..63 hold
+ *                      a process-shared robust pthread mutex
  *   slot[i] (24 bytes): 16-byte key, i64 expiry (native order, this host only)
  *
  * key = BLAKE2b-128(u8 len || server name || authenticator ciphertext);
@@ -14,9 +15,14 @@
  * linear over at most KRB_RC_PROBE_MAX slots; when every probed slot holds
  * a live entry the cache fails closed (KRB_ERR_RCACHE).
  *
- * Locking: a pthread mutex between the threads sharing one krb_rcache, and
- * an open-file-description lock (fcntl F_OFD_SETLKW) on the file between
- * processes and between separate opens. No fsync: entries survive a process
+ * Locking: the mutex in the header, shared by every thread and process that
+ * has the file open (no system call per check). Each open holds a shared
+ * open-file-description lock on byte 1 of the file while it stays open; an
+ * opener that can take it exclusively is alone and initialises the mutex
+ * (one left in the file by a dead process or an earlier boot is never
+ * trusted); opening itself is serialised by an exclusive lock on byte 0.
+ * Version 1 files (locked with fcntl per check) are refused, so an old and
+ * a new process can never share a table without excluding each other. No fsync: entries survive a process
  * restart (page cache), not a machine crash — after a reboot, tickets are
  * the only defence within the skew window, as with every Kerberos rcache.
  */
@@ -29,7 +35,7 @@
 #include "krb.h"
 
 #define KRB_RC_MAGIC "TKRC"
-#define KRB_RC_VERSION 1u
+#define KRB_RC_VERSION 2u
 #define KRB_RC_HEADER_BYTES 64u
 #define KRB_RC_ENTRY_BYTES 24u
 #define KRB_RC_KEY_BYTES 16u

@@ -626,10 +626,55 @@ static krb_err next_seq(krb_context *c, krb_sec_context *sc, uint64_t *seq)
     return KRB_OK;
 }
 
+krb_err krb_sec_wrap_into(krb_context *c, krb_sec_context *sc, int conf, const uint8_t *msg, size_t len,
+                          uint8_t *p, size_t cap, size_t *outlen)
+{
+    uint8_t flags;
+    uint64_t seq = 0;
+    krb_err rc;
+
+    *outlen = 0;
+    if ((rc = sec_enter(c, sc, OP_WRAP, NULL, 0)) != KRB_OK) {
+        return rc;
+    }
+    if ((msg == NULL && len != 0) || len > KRB_WRAP_MAX) {
+        return sec_fail(sc, krb_set_error(c, len > KRB_WRAP_MAX ? KRB_ERR_TOO_BIG : KRB_ERR_INVALID_ARG,
+                                          "wrap: message of %zu bytes not accepted", len));
+    }
+    if (p == NULL || cap < KRB_WRAP_HDR_BYTES + KRB_WRAP_TAG_BYTES ||
+        cap - KRB_WRAP_HDR_BYTES - KRB_WRAP_TAG_BYTES < len) {
+        return krb_set_error(c, KRB_ERR_INVALID_ARG, "wrap: output buffer of %zu bytes too small", cap);
+    }
+    if ((rc = next_seq(c, sc, &seq)) != KRB_OK) {
+        return sec_fail(sc, rc);
+    }
+    flags = (uint8_t)((sc->initiator ? 0 : KRB_TOK_FLAG_ACCEPTOR) | (conf ? KRB_TOK_FLAG_SEALED : 0));
+    tok_header(p, KRB_MSG_WRAP, flags, seq);
+    if (conf) {
+        rc = aead_seal(&sc->wrap_send, seq, p + KRB_WRAP_HDR_BYTES, p + KRB_WRAP_HDR_BYTES + len, msg, len, p,
+                       KRB_WRAP_HDR_BYTES) == 0
+                 ? KRB_OK
+                 : KRB_ERR_CRYPTO;
+    } else {
+        if (len > 0) {
+            memmove(p + KRB_WRAP_HDR_BYTES, msg, len);
+        }
+        rc = aead_seal(&sc->wrap_send, seq, NULL, p + KRB_WRAP_HDR_BYTES + len, NULL, 0, p,
+                       KRB_WRAP_HDR_BYTES + len) == 0
+                 ? KRB_OK
+                 : KRB_ERR_CRYPTO;
+    }
+    if (rc != KRB_OK) {
+        return sec_fail(sc, krb_set_error(c, rc, "wrap: AEAD failed"));
+    }
+    *outlen = KRB_WRAP_HDR_BYTES + len + KRB_WRAP_TAG_BYTES;
+    return KRB_OK;
+}
+
 krb_err krb_sec_wrap(krb_context *c, krb_sec_context *sc, int conf, const uint8_t *msg, size_t len, krb_buf *out)
 {
-    uint8_t flags, *p;
-    uint64_t seq = 0;
+    uint8_t *p;
+    size_t n = 0;
     krb_err rc;
 
     out->data = NULL;
@@ -641,50 +686,31 @@ krb_err krb_sec_wrap(krb_context *c, krb_sec_context *sc, int conf, const uint8_
         return sec_fail(sc, krb_set_error(c, len > KRB_WRAP_MAX ? KRB_ERR_TOO_BIG : KRB_ERR_INVALID_ARG,
                                           "wrap: message of %zu bytes not accepted", len));
     }
-    if ((rc = next_seq(c, sc, &seq)) != KRB_OK) {
-        return sec_fail(sc, rc);
-    }
     p = malloc(KRB_WRAP_HDR_BYTES + len + KRB_WRAP_TAG_BYTES);
     if (p == NULL) {
         return sec_fail(sc, KRB_ERR_NOMEM);
     }
-    flags = (uint8_t)((sc->initiator ? 0 : KRB_TOK_FLAG_ACCEPTOR) | (conf ? KRB_TOK_FLAG_SEALED : 0));
-    tok_header(p, KRB_MSG_WRAP, flags, seq);
-    if (conf) {
-        rc = aead_seal(&sc->wrap_send, seq, p + KRB_WRAP_HDR_BYTES, p + KRB_WRAP_HDR_BYTES + len, msg, len, p,
-                       KRB_WRAP_HDR_BYTES) == 0
-                 ? KRB_OK
-                 : KRB_ERR_CRYPTO;
-    } else {
-        if (len > 0) {
-            memcpy(p + KRB_WRAP_HDR_BYTES, msg, len);
-        }
-        rc = aead_seal(&sc->wrap_send, seq, NULL, p + KRB_WRAP_HDR_BYTES + len, NULL, 0, p,
-                       KRB_WRAP_HDR_BYTES + len) == 0
-                 ? KRB_OK
-                 : KRB_ERR_CRYPTO;
-    }
-    if (rc != KRB_OK) {
+    if ((rc = krb_sec_wrap_into(c, sc, conf, msg, len, p, KRB_WRAP_HDR_BYTES + len + KRB_WRAP_TAG_BYTES, &n)) !=
+        KRB_OK) {
         free(p);
-        return sec_fail(sc, krb_set_error(c, rc, "wrap: AEAD failed"));
+        return rc;
     }
     out->data = p;
-    out->len = KRB_WRAP_HDR_BYTES + len + KRB_WRAP_TAG_BYTES;
+    out->len = n;
     return KRB_OK;
 }
 
-krb_err krb_sec_unwrap(krb_context *c, krb_sec_context *sc, const uint8_t *tok, size_t len, krb_buf *out,
-                       int *conf)
+krb_err krb_sec_unwrap_into(krb_context *c, krb_sec_context *sc, const uint8_t *tok, size_t len, uint8_t *m,
+                            size_t cap, size_t *outlen, int *conf)
 {
-    uint8_t flags, *m = NULL;
+    uint8_t flags;
     uint64_t seq = 0;
     size_t mlen;
     const uint8_t *tag;
     int r;
     krb_err rc;
 
-    out->data = NULL;
-    out->len = 0;
+    *outlen = 0;
     if (conf != NULL) {
         *conf = 0;
     }
@@ -697,8 +723,8 @@ krb_err krb_sec_unwrap(krb_context *c, krb_sec_context *sc, const uint8_t *tok, 
     }
     mlen = len - KRB_WRAP_HDR_BYTES - KRB_WRAP_TAG_BYTES;
     tag = tok + KRB_WRAP_HDR_BYTES + mlen;
-    if (mlen > 0 && (m = malloc(mlen)) == NULL) {
-        return sec_fail(sc, KRB_ERR_NOMEM);
+    if (mlen > 0 && (m == NULL || cap < mlen)) {
+        return krb_set_error(c, KRB_ERR_INVALID_ARG, "unwrap: output buffer of %zu bytes too small", cap);
     }
     if (flags & KRB_TOK_FLAG_SEALED) {
         r = aead_open(&sc->wrap_recv, seq, m, tok + KRB_WRAP_HDR_BYTES, mlen, tag, tok, KRB_WRAP_HDR_BYTES);
@@ -716,18 +742,46 @@ krb_err krb_sec_unwrap(krb_context *c, krb_sec_context *sc, const uint8_t *tok, 
     if ((rc = seq_accept(c, sc, seq)) != KRB_OK) {
         goto out;
     }
-    out->data = m;
-    out->len = mlen;
-    m = NULL;
+    *outlen = mlen;
     if (conf != NULL) {
         *conf = (flags & KRB_TOK_FLAG_SEALED) != 0;
     }
 out:
-    if (m != NULL) {
+    if (rc != KRB_OK && mlen > 0) {
         sodium_memzero(m, mlen);
-        free(m);
     }
     return sec_fail(sc, rc);
+}
+
+krb_err krb_sec_unwrap(krb_context *c, krb_sec_context *sc, const uint8_t *tok, size_t len, krb_buf *out,
+                       int *conf)
+{
+    uint8_t *m = NULL;
+    size_t mlen = 0, n = 0;
+    krb_err rc;
+
+    out->data = NULL;
+    out->len = 0;
+    if (conf != NULL) {
+        *conf = 0;
+    }
+    if ((rc = sec_enter(c, sc, OP_UNWRAP, tok, len)) != KRB_OK) {
+        return rc;
+    }
+    if (len >= KRB_WRAP_HDR_BYTES + KRB_WRAP_TAG_BYTES) {
+        mlen = len - KRB_WRAP_HDR_BYTES - KRB_WRAP_TAG_BYTES;
+    }
+    if (mlen > 0 && (m = malloc(mlen)) == NULL) {
+        return sec_fail(sc, KRB_ERR_NOMEM);
+    }
+    rc = krb_sec_unwrap_into(c, sc, tok, len, m, mlen, &n, conf);
+    if (rc != KRB_OK) {
+        free(m); /* zeroed by krb_sec_unwrap_into */
+        return rc;
+    }
+    out->data = m;
+    out->len = n;
+    return KRB_OK;
 }
 
 static void mic_tag(const struct krb_key *k, const uint8_t hdr[KRB_WRAP_HDR_BYTES], const uint8_t *msg, size_t len,

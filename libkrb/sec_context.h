@@ -28,4 +28,18 @@ KRB_WUR krb_err krb_sec_new_initiator_creds(krb_context *c, const struct krb_cre
 KRB_WUR krb_err krb_sec_new_acceptor_keyfn(krb_context *c, krb_ap_keyfn keyfn, void *keyarg, krb_rcache *rc,
                                            const char *service, krb_sec_context **out);
 
+/*
+ * krb_sec_wrap / krb_sec_unwrap into a caller's buffer, with no
+ * allocation: the public calls are these plus one malloc for the result.
+ * wrap needs cap >= len + KRB_WRAP_HDR_BYTES + KRB_WRAP_TAG_BYTES; unwrap
+ * cap >= toklen - KRB_WRAP_HDR_BYTES - KRB_WRAP_TAG_BYTES (the message may
+ * not overlap the token). Too small a buffer is KRB_ERR_INVALID_ARG and
+ * leaves the context as it was; every other error, results and checks are
+ * the public calls'. On an unwrap failure out is zeroed.
+ */
+KRB_WUR krb_err krb_sec_wrap_into(krb_context *c, krb_sec_context *sc, int conf, const uint8_t *msg, size_t len,
+                                  uint8_t *out, size_t cap, size_t *outlen);
+KRB_WUR krb_err krb_sec_unwrap_into(krb_context *c, krb_sec_context *sc, const uint8_t *tok, size_t toklen,
+                                    uint8_t *out, size_t cap, size_t *outlen, int *conf);
+
 #endif

@@ -13,12 +13,15 @@
 #      whichever worker gets it): KRB_ERR_REPEAT.
 #   3. A ticket's bytes moved into another message type: sent as a request,
 #      placed where the TGS-REQ's AP-REQ or body is expected, given to
-#      `tkapreq verify` instead of an AP-REQ: all refused.
+#      `tkapreq verify` instead of an AP-REQ: all refused with the exact
+#      code; so is an authenticator sealed with the AP usage (6) inside a
+#      TGS-REQ.
 #   4. Unknown principal vs wrong password: identical ERROR code and reply
 #      length on the wire, with and without pre-authentication.
 #   5. Lockout after a policy's maxfailure, unlock after its lockout
-#      duration (2 s); an admin-locked principal (no AS, no TGS with an
-#      existing TGT) and unlock.
+#      duration (2 s); 40 concurrent wrong passwords test only maxfailure
+#      of them; an admin-locked principal (no AS, no TGS with an existing
+#      TGT) and unlock.
 #   6. Key rotation: after `ktadd` (new random key, kvno 2), an AP-REQ made
 #      with the kvno-1 ticket still verifies with the keytab holding both
 #      kvnos; after `ktremove ... old` it no longer does.
@@ -226,12 +229,12 @@ def login(client, pw):
     assert d is not None
     return d, key
 
-def tgs_req(tgt, server, nonce):
+def tgs_req(tgt, server, nonce, usage=5):
     bd = body(server, nonce)
     ap = b"TK\x01\x06" + struct.pack(">I", 0) + vec16(tgt["ticket"])
     auth = name(tgt["client"]) + struct.pack(">Q", now_us()) + b"\x00" + os.urandom(8) + b"\x01" + h(bd) + \
         b"\x00" + struct.pack(">I", 0)
-    ap += vec16(seal(tgt["session"], 5, ap, auth))
+    ap += vec16(seal(tgt["session"], usage, ap, auth))
     return b"TK\x01\x03" + vec16(bd) + vec16(ap)
 
 cmd = sys.argv[1]
@@ -278,6 +281,7 @@ elif cmd == "moved-ticket":
         ("ticket relabelled AP-REQ", b"TK\x01\x03" + vec16(bd) + vec16(b"TK\x01\x06" + tk[4:]),
          ("BADOPTION",)),
         ("ticket where the body goes", b"TK\x01\x03" + vec16(tk) + vec16(ap), ("BAD_NAME",)),
+        ("authenticator sealed for a service (usage 6)", tgs_req(tgt, SVC, 6, usage=6), ("MODIFIED",)),
         ("ticket inside the AP-REQ as authenticator", b"TK\x01\x03" + vec16(bd) + vec16(
             b"TK\x01\x06" + struct.pack(">I", 0) + vec16(tk) + vec16(tk[-(len(tk) - 40):])),
          ("MODIFIED",)),
@@ -306,6 +310,26 @@ elif cmd == "shapes":
         # and bytes 0..7 (header and code) are the same
         assert wa[:8] == un[:8]
     print("# unknown principal and wrong password: same code and length (%d bytes)" % len(wa))
+elif cmd == "lockrace":
+    # lockrace CLIENT N THREADS: N wrong-password AS-REQs from THREADS
+    # concurrent senders; prints how many had their password tested
+    import threading
+    client, n, nthreads = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    key, kvno = client_key(client, b"wrong-password")
+    reqs = [as_req(client, 100 + i, (key, kvno)) for i in range(n)]
+    codes = []
+    barrier = threading.Barrier(nthreads)
+    def worker(k):
+        barrier.wait()
+        for m in reqs[k::nthreads]:
+            codes.append(err_code(udp(m, 5.0)))
+    th = [threading.Thread(target=worker, args=(k,)) for k in range(nthreads)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    assert len(codes) == n and set(codes) <= {E["PREAUTH_FAILED"], E["CLIENT_REVOKED"]}, codes
+    print(codes.count(E["PREAUTH_FAILED"]))
 elif cmd == "code":
     # code CLIENT PASSWORD EXPECTED: one pre-authenticated AS-REQ
     client, pw, want = sys.argv[2], sys.argv[3], sys.argv[4]
@@ -356,6 +380,16 @@ sleep "$lock.5"
 attack code carol@EXAMPLE.ORG carol-password OK
 echo carol-password | run_tool tkinit --password-stdin carol >"$T/carol.log" 2>&1 ||
     fail "carol still locked after the lockout duration: $(cat "$T/carol.log")"
+
+# 5a'. Concurrent guessing does not get past maxfailure: 40 wrong passwords
+# from 8 senders at once, only 3 are tested, the rest are CLIENT_REVOKED.
+run_tool tkadmin addpol --maxfailure 3 --lockoutduration 1h --failurecountinterval 1h race >/dev/null || fail "addpol race"
+echo dave-password | run_tool tkadmin addprinc --password-stdin --policy race dave >/dev/null || fail "addprinc dave"
+tested=$(PORT=$PORT python3 "$T/attack.py" lockrace dave@EXAMPLE.ORG 40 8) || fail "lockrace"
+[ "$tested" = 3 ] || fail "concurrent guessing: $tested of 40 wrong passwords were tested (maxfailure 3)"
+for _ in $(seq 50); do "$BIN/tkadmin" getprinc dave | grep -q '^Failed password attempts: 3$' && break; sleep 0.1; done
+expect_output '^Failed password attempts: 3$' run_tool tkadmin getprinc dave
+note "concurrent guessing: 3 of 40 wrong passwords tested"
 
 # 5b. An admin-locked principal: no AS, and its existing TGT gets no service ticket.
 echo bob-password | run_tool tkadmin addprinc --password-stdin bob >/dev/null || fail "addprinc bob"

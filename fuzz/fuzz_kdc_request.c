@@ -26,6 +26,7 @@
 #include "context.h"
 #include "kdb.h"
 #include "kdc.h"
+#include "recorder.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -134,6 +135,11 @@ static void setup(void)
     kdb_close(db);
     if (kdc_new(ctx, cfg, &kdc) != KRB_OK) {
         die("kdc_new");
+    }
+    /* As in the daemon: pre-auth results are written by the recorder thread,
+     * so its queue never fills up and turns every AS request into INTERNAL. */
+    if (kdc_recorder_start(kdc->rec) != KRB_OK) {
+        die("kdc_recorder_start");
     }
 
     /* a valid AS-REQ with PA, and the TGT it earns */

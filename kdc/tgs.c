@@ -45,6 +45,7 @@ krb_err kdc_tgs(struct kdc_req *r)
     struct krb_kdc_rep_part rp;
     uint8_t h[KRB_HASH_BYTES];
     uint8_t tkt[KRB_TICKET_MAX];
+    uint8_t rnd[KRB_KEY_BYTES + 2 * KRB_NONCE_MAX]; /* session key, ticket nonce, reply nonce: one draw */
     struct krb_wr w;
     krb_time now = r->now, skew = c->skew, endtime, renew_till = 0;
     uint32_t skvno;
@@ -212,9 +213,9 @@ krb_err kdc_tgs(struct kdc_req *r)
         tp.flags = (tgt.flags & KRB_TKT_FLAG_PREAUTH) | (renewable ? KRB_TKT_FLAG_RENEWABLE : 0);
     }
 
-    if ((rc = krb_key_random(&session, suite)) != KRB_OK) {
-        goto out;
-    }
+    krb_random_bytes(rnd, sizeof rnd);
+    session.suite = suite; /* krb_suite_pick returns supported suites only */
+    memcpy(session.k, rnd, KRB_KEY_BYTES);
     tp.session = session;
     memcpy(tp.client, tgt.client, sizeof tp.client);
     tp.authtime = tgt.authtime;
@@ -226,7 +227,7 @@ krb_err kdc_tgs(struct kdc_req *r)
         memcpy(tp.authz, tgt.authz, tgt.authz_len);
     }
     krb_wr_init(&w, tkt, sizeof tkt);
-    krb_ticket_encode(&w, sp.name, skvno, &skey, &tp);
+    krb_ticket_encode_nonce(&w, sp.name, skvno, &skey, &tp, rnd + KRB_KEY_BYTES);
     if (w.err != KRB_OK) {
         rc = krb_set_error(c, w.err, "cannot encode the ticket");
         goto out;
@@ -246,7 +247,8 @@ krb_err kdc_tgs(struct kdc_req *r)
     {
         struct krb_wr rw;
         krb_wr_init(&rw, r->rep, r->cap);
-        krb_kdc_rep_encode(&rw, KRB_MSG_TGS_REP, tgt.client, tkt, w.len, NULL, reply_key, &rp);
+        krb_kdc_rep_encode_nonce(&rw, KRB_MSG_TGS_REP, tgt.client, tkt, w.len, NULL, reply_key, &rp,
+                                 rnd + KRB_KEY_BYTES + KRB_NONCE_MAX);
         if (rw.err != KRB_OK) {
             rc = krb_set_error(c, rw.err, "cannot encode the TGS-REP");
             goto out;
@@ -261,5 +263,6 @@ out:
     krb_key_wipe(&skey);
     krb_key_wipe(&session);
     krb_wipe(&rp.session, sizeof rp.session);
+    krb_wipe(rnd, sizeof rnd);
     return rc;
 }

@@ -104,6 +104,12 @@ void krb_wr_key(struct krb_wr *w, const struct krb_key *k)
 
 void krb_wr_sealed(struct krb_wr *w, const struct krb_key *k, uint64_t usage, const uint8_t *pt, size_t ptlen)
 {
+    krb_wr_sealed_nonce(w, k, usage, pt, ptlen, NULL);
+}
+
+void krb_wr_sealed_nonce(struct krb_wr *w, const struct krb_key *k, uint64_t usage, const uint8_t *pt, size_t ptlen,
+                         const uint8_t *nonce)
+{
     size_t ad_len = w->len, over = krb_seal_overhead(k->suite), ctlen;
     uint8_t *out;
     krb_err rc;
@@ -124,7 +130,11 @@ void krb_wr_sealed(struct krb_wr *w, const struct krb_key *k, uint64_t usage, co
     if (out == NULL) {
         return;
     }
-    rc = krb_seal(k, usage, w->buf, ad_len, pt, ptlen, out, ptlen + over, &ctlen);
+    if (nonce != NULL) {
+        rc = krb_seal_with_nonce(k, usage, w->buf, ad_len, pt, ptlen, nonce, out, ptlen + over, &ctlen);
+    } else {
+        rc = krb_seal(k, usage, w->buf, ad_len, pt, ptlen, out, ptlen + over, &ctlen);
+    }
     if (rc != KRB_OK) {
         krb_wr_fail(w, rc);
     }
@@ -142,6 +152,12 @@ const uint8_t *krb_rd_sealed(struct krb_rd *r, const uint8_t *msg_start, size_t 
 
 void krb_ticket_encode(struct krb_wr *w, const char *server, uint32_t kvno, const struct krb_key *server_key,
                        const struct krb_ticket_part *part)
+{
+    krb_ticket_encode_nonce(w, server, kvno, server_key, part, NULL);
+}
+
+void krb_ticket_encode_nonce(struct krb_wr *w, const char *server, uint32_t kvno, const struct krb_key *server_key,
+                             const struct krb_ticket_part *part, const uint8_t *nonce)
 {
     uint8_t pt[TICKET_PART_MAX];
     struct krb_wr pw;
@@ -173,7 +189,7 @@ void krb_ticket_encode(struct krb_wr *w, const char *server, uint32_t kvno, cons
     krb_wr_name(&tw, server);
     krb_wr_u32(&tw, kvno);
     krb_wr_u16(&tw, server_key->suite);
-    krb_wr_sealed(&tw, server_key, KRB_USAGE_TICKET, pt, pw.len);
+    krb_wr_sealed_nonce(&tw, server_key, KRB_USAGE_TICKET, pt, pw.len, nonce);
     if (tw.err != KRB_OK) {
         krb_wr_fail(w, tw.err);
     } else if (tw.len > KRB_TICKET_MAX) {

@@ -79,6 +79,11 @@ void krb_wr_key(struct krb_wr *w, const struct krb_key *k);
 /* Seal pt as a vec16 field at the writer's position: the AD is everything
  * written so far (w->buf[0 .. w->len)). */
 void krb_wr_sealed(struct krb_wr *w, const struct krb_key *k, uint64_t usage, const uint8_t *pt, size_t ptlen);
+/* As krb_wr_sealed with the nonce taken from nonce (krb_suite_nonce_bytes
+ * of k's suite, fresh from the CSPRNG: the KDC draws every nonce and key of
+ * a reply at once), or drawn here when nonce is NULL. */
+void krb_wr_sealed_nonce(struct krb_wr *w, const struct krb_key *k, uint64_t usage, const uint8_t *pt, size_t ptlen,
+                         const uint8_t *nonce);
 /* Read a vec16 sealed field; *ad_len receives the offset of its prefix. */
 const uint8_t *krb_rd_sealed(struct krb_rd *r, const uint8_t *msg_start, size_t *ct_len, size_t *ad_len);
 
@@ -106,6 +111,9 @@ struct krb_ticket {
 /* Seal part under the server key (kvno given) and write the whole ticket. */
 void krb_ticket_encode(struct krb_wr *w, const char *server, uint32_t kvno, const struct krb_key *server_key,
                        const struct krb_ticket_part *part);
+/* The same with a caller-drawn nonce (see krb_wr_sealed_nonce). */
+void krb_ticket_encode_nonce(struct krb_wr *w, const char *server, uint32_t kvno, const struct krb_key *server_key,
+                             const struct krb_ticket_part *part, const uint8_t *nonce);
 KRB_WUR krb_err krb_ticket_decode(const uint8_t *p, size_t n, struct krb_ticket *t);
 /* Errors: KRB_ERR_MODIFIED (wrong key or tampered), KRB_ERR_MALFORMED... */
 KRB_WUR krb_err krb_ticket_open(const struct krb_ticket *t, const struct krb_key *server_key,
@@ -227,6 +235,10 @@ struct krb_kdc_rep {
 void krb_kdc_rep_encode(struct krb_wr *w, uint8_t type, const char *client, const uint8_t *ticket,
                         size_t ticket_len, const struct krb_pa_hint *hint, const struct krb_key *reply_key,
                         const struct krb_kdc_rep_part *part);
+/* The same with a caller-drawn nonce (see krb_wr_sealed_nonce). */
+void krb_kdc_rep_encode_nonce(struct krb_wr *w, uint8_t type, const char *client, const uint8_t *ticket,
+                              size_t ticket_len, const struct krb_pa_hint *hint, const struct krb_key *reply_key,
+                              const struct krb_kdc_rep_part *part, const uint8_t *nonce);
 KRB_WUR krb_err krb_kdc_rep_decode(const uint8_t *p, size_t n, uint8_t type, struct krb_kdc_rep *out);
 KRB_WUR krb_err krb_kdc_rep_open(const struct krb_kdc_rep *rep, const struct krb_key *reply_key,
                                  struct krb_kdc_rep_part *out);

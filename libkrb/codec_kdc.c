@@ -167,6 +167,13 @@ void krb_kdc_rep_encode(struct krb_wr *w, uint8_t type, const char *client, cons
                         size_t ticket_len, const struct krb_pa_hint *hint, const struct krb_key *reply_key,
                         const struct krb_kdc_rep_part *part)
 {
+    krb_kdc_rep_encode_nonce(w, type, client, ticket, ticket_len, hint, reply_key, part, NULL);
+}
+
+void krb_kdc_rep_encode_nonce(struct krb_wr *w, uint8_t type, const char *client, const uint8_t *ticket,
+                              size_t ticket_len, const struct krb_pa_hint *hint, const struct krb_key *reply_key,
+                              const struct krb_kdc_rep_part *part, const uint8_t *nonce)
+{
     uint8_t pt[REP_PART_MAX];
     struct krb_wr pw;
 
@@ -201,7 +208,8 @@ void krb_kdc_rep_encode(struct krb_wr *w, uint8_t type, const char *client, cons
     } else {
         krb_wr_u16(w, reply_key->suite);
     }
-    krb_wr_sealed(w, reply_key, type == KRB_MSG_AS_REP ? KRB_USAGE_AS_REP : KRB_USAGE_TGS_REP, pt, pw.len);
+    krb_wr_sealed_nonce(w, reply_key, type == KRB_MSG_AS_REP ? KRB_USAGE_AS_REP : KRB_USAGE_TGS_REP, pt, pw.len,
+                        nonce);
 out:
     krb_wipe(pt, sizeof pt);
 }

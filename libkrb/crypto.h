@@ -93,7 +93,8 @@ KRB_WUR krb_err krb_kdf(struct krb_key *out, const struct krb_key *base, uint64_
  */
 KRB_WUR krb_err krb_seal(const struct krb_key *k, uint64_t usage, const uint8_t *ad, size_t adlen,
                          const uint8_t *pt, size_t ptlen, uint8_t *out, size_t outcap, size_t *outlen);
-/* As krb_seal with a caller-chosen nonce (known-answer tests only). */
+/* As krb_seal with a caller-chosen nonce: known-answer tests, and callers
+ * that draw several nonces from the CSPRNG at once. Never reuse one. */
 KRB_WUR krb_err krb_seal_with_nonce(const struct krb_key *k, uint64_t usage, const uint8_t *ad, size_t adlen,
                                     const uint8_t *pt, size_t ptlen, const uint8_t *nonce, uint8_t *out,
                                     size_t outcap, size_t *outlen);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@ struct opts {
     char password[256];
     int threads;
     int window;
+    uint32_t nservices; /* -S: service names from a pattern */
     double seconds;
     uint64_t requests;
     long kdc_pid;
@@ -82,6 +84,8 @@ static void usage(void)
                     "  ap   in-process AP-REQ creation + verification (with/without replay cache, AP-REP)\n"
                     "  wrap in-process wrap/unwrap throughput for 64 B, 1 KiB and 64 KiB messages\n"
                     "  -w n: requests in flight per thread (as, tgs; default 1), one UDP socket each\n"
+                    "  -S n: tgs for n services: the run of '#' in -s becomes a random index below n\n"
+                    "        (e.g. -s 'user#######@BENCH.TEST' -S 100000)\n"
                     "  -P pid: report the KDC's CPU microseconds per request from /proc\n");
     exit(2);
 }
@@ -185,11 +189,25 @@ static int build_req(struct worker *w, struct session *s, int is_tgs, int with_p
     struct krb_kdc_req_body body;
     struct krb_authenticator a;
     struct krb_wr wr;
-    uint8_t rnd[12];
+    uint8_t rnd[16];
 
     krb_random_bytes(rnd, sizeof rnd);
     memset(&body, 0, sizeof body);
     snprintf(body.server, sizeof body.server, "%s", is_tgs ? w->o->service : s->tgs);
+    if (is_tgs && w->o->nservices > 0) {
+        /* the run of '#' in the pattern becomes a random index, zero-padded */
+        char *h = strchr(body.server, '#');
+        uint32_t v;
+        memcpy(&v, rnd + 12, sizeof v);
+        v %= w->o->nservices;
+        if (h != NULL) {
+            size_t n = strspn(h, "#");
+            while (n-- > 0) {
+                h[n] = (char)('0' + v % 10);
+                v /= 10;
+            }
+        }
+    }
     memcpy(&body.nonce, rnd, sizeof body.nonce);
     body.nsuites = (uint8_t)krb_suite_defaults(body.suites);
     sl->nonce = body.nonce;
@@ -434,6 +452,17 @@ out:
     krb_wipe(&s, sizeof s);
     return NULL;
 }
+/* user + system CPU of this process, in microseconds. */
+static int64_t self_cpu_us(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0) {
+        return -1;
+    }
+    return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
 /* utime + stime of a process in microseconds, from /proc/PID/stat. */
 static int64_t proc_cpu_us(long pid)
 {
@@ -477,7 +506,7 @@ static int run_net(struct opts *o, krb_context *ctx)
     struct sockaddr_storage addr;
     socklen_t addrlen;
     uint64_t ok = 0, errors = 0, timeouts = 0, total;
-    int64_t cpu0 = -1, cpu1 = -1;
+    int64_t cpu0 = -1, cpu1 = -1, self0 = self_cpu_us(), self1;
     double t0, t1;
     int rc = 1;
 
@@ -505,6 +534,7 @@ static int run_net(struct opts *o, krb_context *ctx)
         pthread_join(w[i].tid, NULL);
     }
     t1 = mono();
+    self1 = self_cpu_us();
     if (o->kdc_pid > 0) {
         cpu1 = proc_cpu_us(o->kdc_pid);
     }
@@ -527,6 +557,9 @@ static int run_net(struct opts *o, krb_context *ctx)
     if (total > 0) {
         printf("latency: p50=%" PRIu64 "us p99=%" PRIu64 "us p99.9=%" PRIu64 "us\n", percentile(hist, total, 0.50),
                percentile(hist, total, 0.99), percentile(hist, total, 0.999));
+    }
+    if (self0 >= 0 && self1 >= 0 && total > 0) {
+        printf("client cpu: %.2f us/request (all threads, logins included)\n", (double)(self1 - self0) / (double)total);
     }
     if (cpu0 >= 0 && cpu1 >= 0 && total > 0) {
         printf("kdc cpu: %.2f us/request (pid %ld, %" PRId64 " us over %" PRIu64 " requests)\n",
@@ -869,6 +902,8 @@ int main(int argc, char **argv)
             o.config = v;
         } else if (strcmp(a, "-t") == 0) {
             o.threads = atoi(v);
+        } else if (strcmp(a, "-S") == 0) {
+            o.nservices = (uint32_t)strtoul(v, NULL, 10);
         } else if (strcmp(a, "-w") == 0) {
             o.window = atoi(v);
         } else if (strcmp(a, "-d") == 0) {
@@ -910,11 +945,19 @@ int main(int argc, char **argv)
         goto out;
     }
     if (krb_name_canon(ctx, o.client, client) != KRB_OK ||
-        (o.service != NULL && krb_name_canon(ctx, o.service, service) != KRB_OK)) {
+        (o.service != NULL && o.nservices == 0 && krb_name_canon(ctx, o.service, service) != KRB_OK)) {
         fprintf(stderr, "tkbench: %s\n", krb_context_error(ctx));
         goto out;
     }
     o.client = client;
+    if (o.service != NULL && o.nservices > 0) {
+        if (strchr(o.service, '#') == NULL || strchr(o.service, '@') == NULL || strlen(o.service) > KRB_NAME_MAX) {
+            fprintf(stderr, "tkbench: -S needs -s with a run of '#' and a realm\n");
+            rc = 2;
+            goto out;
+        }
+        snprintf(service, sizeof service, "%s", o.service);
+    }
     o.service = o.service != NULL ? service : NULL;
     if (pwstdin) {
         read_password(&o);

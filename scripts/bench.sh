@@ -7,7 +7,10 @@
 # many seconds (2 threads x 16 in flight) and fails if it sees any error or
 # timeout. BENCH_REPLAY (default 8388608) sizes the KDC's TGS replay cache:
 # it must hold every authenticator of the last clock_skew (300 s), so a
-# long run at 40,000 TGS/s needs millions of entries.
+# long run at 40,000 TGS/s needs millions of entries. BENCH_PRINCIPALS=N
+# loads N more principals (user0000000..., sealed random keys, through
+# tkadmin load) before the KDC starts, and adds a TGS run for random ones
+# of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/build/bin
@@ -15,6 +18,7 @@ SECS=${BENCH_SECONDS:-10}
 WIN=${BENCH_WINDOW:-4}
 SAT=${BENCH_SATURATE:-0}
 REPLAY=${BENCH_REPLAY:-8388608}
+NPRINC=${BENCH_PRINCIPALS:-0}
 T=$(mktemp -d /tmp/tessera-bench.XXXXXX)
 KPID=
 cleanup() {
@@ -43,6 +47,48 @@ export TESSERA_CONFIG=$T/tessera.conf TESSERA_CCNAME=$T/cc
 "$BIN/tkadmin" init >/dev/null
 echo bench-password | "$BIN/tkadmin" addprinc --password-stdin bench >/dev/null
 "$BIN/tkadmin" addprinc --randkey host/bench.test >/dev/null
+if [ "$NPRINC" -gt 0 ]; then
+    # A dump of NPRINC principals with keys sealed under this realm's master
+    # key (the generator of tests/integration/bench_100k.sh), then a load.
+    cat >"$T/gen.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kdb.h"
+int main(int argc, char **argv)
+{
+    krb_context *c;
+    struct kdb *db;
+    struct kdb_principal p;
+    long n = argc == 4 ? atol(argv[3]) : 0;
+
+    if (argc != 4 || krb_context_new(NULL, &c) != KRB_OK || kdb_open(c, argv[1], argv[2], KDB_RDONLY, 0, &db) != KRB_OK ||
+        kdb_dump_header(c, db, stdout) != KRB_OK) {
+        return 1;
+    }
+    for (long i = 0; i < n; i++) {
+        memset(&p, 0, sizeof p);
+        snprintf(p.name, sizeof p.name, "user%07ld@BENCH.TEST", i);
+        p.flags = KDB_F_REQUIRES_PREAUTH;
+        p.mod_time = 1700000000000000LL;
+        if (kdb_key_add(c, db, &p, NULL, 0) != KRB_OK || kdb_dump_principal(c, &p, stdout) != KRB_OK) {
+            fprintf(stderr, "gen: %s\n", krb_context_error(c));
+            return 1;
+        }
+    }
+    printf("end\t%ld\n", n);
+    kdb_close(db);
+    krb_context_free(c);
+    return 0;
+}
+C
+    cc -O2 -D_GNU_SOURCE -Iinclude -Ilibkrb -Idb -o "$T/gen" "$T/gen.c" "$PWD/build/lib/libtesseradb.a" \
+        "$PWD/build/lib/libkrb.a" -lsodium -llmdb -lpthread
+    "$T/gen" "$T/db" "$T/stash" "$NPRINC" >"$T/big.dump"
+    "$BIN/tkadmin" load --update "$T/big.dump" >/dev/null
+    rm -f "$T/big.dump"
+    echo "== loaded $NPRINC principals: database $(du -h "$T/db/data.mdb" | cut -f1)"
+fi
 "$BIN/tessera-kdc" -n -c "$T/tessera.conf" 2>"$T/kdc.log" &
 KPID=$!
 sleep 0.5
@@ -60,11 +106,18 @@ echo "== AP-REQ make + verify (in process)"
 "$BIN/tkbench" ap -d "$SECS" || true
 echo "== wrap/unwrap (in process)"
 "$BIN/tkbench" wrap -d "$SECS" || true
-echo "== KDC resident memory: $(grep VmRSS /proc/$KPID/status | awk '{print $2, $3}')"
+if [ "$NPRINC" -gt 0 ]; then
+    echo "== TGS exchanges for random ones of the $NPRINC principals, 2 client threads, $WIN in flight each"
+    "$BIN/tkbench" tgs -t 2 -w "$WIN" -d "$SECS" -u bench -s 'user#######@BENCH.TEST' -S "$NPRINC" -P "$KPID" || true
+fi
+rss() {
+    awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s %s %s  ", $1, $2, $3}' "/proc/$KPID/status"
+}
+echo "== KDC resident memory: $(rss)(replay cache: $REPLAY entries of 24 bytes; RssFile: the LMDB map)"
 if [ "$SAT" -gt 0 ]; then
     echo "== saturating TGS load: ${SAT}s, 2 client threads, 16 in flight each"
     rc=0
     "$BIN/tkbench" tgs -t 2 -w 16 -d "$SAT" -u bench -s host/bench.test -P "$KPID" || rc=$?
-    echo "== KDC resident memory after the saturating run: $(grep VmRSS /proc/$KPID/status | awk '{print $2, $3}')"
+    echo "== KDC resident memory after the saturating run: $(rss)"
     [ "$rc" -eq 0 ] || { echo "saturating run: errors or timeouts" >&2; exit 1; }
 fi

@@ -102,11 +102,12 @@ PY
 chmod 600 "$T/big.dump"
 half=$(($(stat -c %s "$T/big.dump") / 2))
 mkfifo "$T/fifo"
-# kill_load_midway CONF : load --update big.dump from the FIFO, kill -9 once
-# half of it has been read
+# kill_load_midway CONF [--update] : load big.dump from the FIFO, kill -9
+# once half of it has been read
 kill_load_midway() {
     local conf=$1 pid
-    "$BIN/tkadmin" -c "$conf" load --update "$T/fifo" >"$T/load.out" 2>&1 &
+    shift
+    "$BIN/tkadmin" -c "$conf" load "$@" "$T/fifo" >"$T/load.out" 2>&1 &
     pid=$!
     exec 7>"$T/fifo"
     head -c "$half" "$T/big.dump" >&7
@@ -119,7 +120,7 @@ kill_load_midway() {
     wait "$pid" 2>/dev/null || true
     exec 7>&-
 }
-kill_load_midway "$TESSERA_CONFIG"
+kill_load_midway "$TESSERA_CONFIG" --update
 n=$(run_tool tkadmin listprincs | wc -l) || fail "listprincs after kill -9 of load"
 [ "$n" -eq "$nprinc" ] || fail "after kill -9 of load: $n principals, expected the $nprinc from before"
 expect_fail run_tool tkadmin getprinc load000000
@@ -146,7 +147,7 @@ if [ -e "$T/db2/data.mdb" ]; then
     n=$(run_tool tkadmin -c "$T/db2.conf" listprincs | wc -l) || fail "new realm after kill -9 of load does not open"
     [ "$n" -eq 0 ] || fail "new realm after kill -9 of load holds $n principals"
 fi
-run_tool tkadmin -c "$T/db2.conf" load --update "$T/big.dump" >"$T/load2.out" 2>&1 ||
+run_tool tkadmin -c "$T/db2.conf" load "$T/big.dump" >"$T/load2.out" 2>&1 ||
     fail "load into the new realm after the crash: $(cat "$T/load2.out")"
 [ "$(run_tool tkadmin -c "$T/db2.conf" listprincs | wc -l)" -eq "$N" ] || fail "reload into the new realm is incomplete"
 

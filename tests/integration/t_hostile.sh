@@ -13,7 +13,9 @@
 #   3. TCP length prefix 0xFFFFFFFF (4 GiB) on many connections followed by
 #      junk: each connection is closed, VmRSS and VmPeak stay flat (nothing
 #      of that size is allocated or buffered);
-#   4. one random datagram of every length 0..1500.
+#   4. TCP framing: three frames in one write, a frame then a half-close,
+#      a frame in 7-byte pieces: each answered;
+#   5. one random datagram of every length 0..1500.
 # With TESSERA_VALGRIND=1 the floods are smaller.
 #
 # Known bug (reported, kdc/dispatch.c): a request shorter than 11 bytes
@@ -268,6 +270,37 @@ elif cmd == "bigprefix":
         finally:
             s.close()
     assert closed == conns, (closed, conns)
+elif cmd == "tcpframing":
+    # three frames in one write, a frame then a half-close, a frame in
+    # 7-byte pieces: every request answered in order
+    m = as_req("alice@" + REALM)
+    f = struct.pack(">I", len(m)) + m
+    s = socket.create_connection((HOST, port), 3)
+    s.settimeout(3)
+    m2 = as_req("nobody@" + REALM, nonce=2)
+    s.sendall(f + struct.pack(">I", len(m2)) + m2 + f)
+    for i in range(3):
+        hdr = recvn(s, 4)
+        assert hdr is not None, "pipelined frame %d not answered" % i
+        assert err_code(recvn(s, struct.unpack(">I", hdr)[0])) == 19
+    s.close()
+    s = socket.create_connection((HOST, port), 3)
+    s.settimeout(3)
+    s.sendall(f)
+    s.shutdown(socket.SHUT_WR)
+    hdr = recvn(s, 4)
+    assert hdr is not None, "no answer after a half-close"
+    assert err_code(recvn(s, struct.unpack(">I", hdr)[0])) == 19
+    s.close()
+    s = socket.create_connection((HOST, port), 3)
+    s.settimeout(3)
+    for i in range(0, len(f), 7):
+        s.sendall(f[i:i + 7])
+        time.sleep(0.005)
+    hdr = recvn(s, 4)
+    assert hdr is not None, "a frame sent in pieces was not answered"
+    assert err_code(recvn(s, struct.unpack(">I", hdr)[0])) == 19
+    s.close()
 elif cmd == "lengths":
     answered = 0
     batch = 100
@@ -345,7 +378,10 @@ note "4 GiB prefixes on $conns connections: VmRSS ${rss0} -> ${rss1} kB, VmPeak 
 kdc_alive || fail "tessera-kdc died on 4 GiB frames"
 hostile alive
 
-# 4. A random datagram of every length 0..1500.
+# 4. TCP framing: pipelined frames, half-close, a frame in pieces.
+hostile tcpframing
+
+# 5. A random datagram of every length 0..1500.
 hostile lengths
 kdc_alive || fail "tessera-kdc died on random datagrams: $(tail -n 5 "$KDC_LOG")"
 hostile alive

@@ -5,9 +5,11 @@
 # (default 4) the requests each client thread keeps in flight in the
 # throughput runs. BENCH_SATURATE=60 adds one saturating TGS run of that
 # many seconds (2 threads x 16 in flight) and fails if it sees any error or
-# timeout. BENCH_REPLAY (default 8388608) sizes the KDC's TGS replay cache:
-# it must hold every authenticator of the last clock_skew (300 s), so a
-# long run at 40,000 TGS/s needs millions of entries. BENCH_PRINCIPALS=N
+# timeout. BENCH_REPLAY sizes the KDC's TGS replay cache: it must hold
+# every authenticator of the last clock_skew (300 s) with room to spare
+# (it refuses requests, KRB_ERR_RCACHE, well before it is full), so the
+# default is 3 x 60,000/s x the seconds of TGS load of this bench, rounded
+# up to a power of two. BENCH_PRINCIPALS=N
 # loads N more principals (user0000000..., sealed random keys, through
 # tkadmin load) before the KDC starts, and adds a TGS run for random ones
 # of them.
@@ -17,7 +19,14 @@ BIN=$PWD/build/bin
 SECS=${BENCH_SECONDS:-10}
 WIN=${BENCH_WINDOW:-4}
 SAT=${BENCH_SATURATE:-0}
-REPLAY=${BENCH_REPLAY:-8388608}
+REPLAY=${BENCH_REPLAY:-}
+if [ -z "$REPLAY" ]; then
+    need=$((3 * 60000 * (4 * SECS + SAT)))
+    REPLAY=1048576
+    while [ "$REPLAY" -lt "$need" ] && [ "$REPLAY" -lt 67108864 ]; do
+        REPLAY=$((REPLAY * 2))
+    done
+fi
 NPRINC=${BENCH_PRINCIPALS:-0}
 T=$(mktemp -d /tmp/tessera-bench.XXXXXX)
 KPID=

@@ -419,12 +419,12 @@ static void *net_worker(void *arg)
             ssize_t n;
             uint64_t us;
 
-            if (!(pfd[i].revents & POLLIN)) {
+            if (!(pfd[i].revents & (POLLIN | POLLERR))) {
                 continue;
             }
             n = recv(sl[i].fd, rep, KRB_MSG_MAX, MSG_DONTWAIT);
             if (n <= 0 || !sl[i].busy) {
-                continue; /* nothing after all, or a stray datagram */
+                continue; /* nothing after all, a stray datagram, or an ICMP error (the slot times out) */
             }
             us = (uint64_t)((mono() - sl[i].t0) * 1e6);
             w->hist[us < HIST_US ? us : HIST_US]++;

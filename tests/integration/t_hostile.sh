@@ -21,7 +21,7 @@
 # Known bug (reported, kdc/dispatch.c): a request shorter than 11 bytes
 # (e.g. the 4-byte header "TK\1\1") gets a 32-byte ERROR (21 + realm length
 # bytes), more than 3x its size. Those cases are printed as KNOWN BUG and
-# fail only with TESSERA_STRICT_AMPLIFICATION=1 until the KDC is fixed.
+# fail only with TESSERA_STRICT_KNOWN_BUGS=1 until the KDC is fixed.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/kdc.sh"
@@ -42,7 +42,7 @@ import os, random, select, socket, struct, sys, threading, time
 port = int(os.environ["PORT"])
 HOST = "127.0.0.1"
 VG = os.environ.get("VG") == "1"
-STRICT = os.environ.get("TESSERA_STRICT_AMPLIFICATION") == "1"
+STRICT = os.environ.get("TESSERA_STRICT_KNOWN_BUGS") == "1"
 REALM = "EXAMPLE.ORG"
 TGS = "krbtgt/%s@%s" % (REALM, REALM)
 rnd = random.Random(int(os.environ.get("SEED", "1")))

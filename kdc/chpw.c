@@ -19,6 +19,7 @@
 #include "context.h"
 #include "error.h"
 #include "name.h"
+#include "recorder.h"
 
 int kdc_is_changepw(const struct kdc_conf *conf, const char *name)
 {
@@ -80,6 +81,7 @@ static krb_err change(struct kdc_req *r, const struct krb_chpw_req *req, const s
 {
     krb_context *c = r->c;
     struct kdb_principal p;
+    struct kdc_rec_view pend;
     struct kdb_policy pol;
     struct newpw n;
     char pw[KRB_CHPW_PASSWORD_MAX + 1];
@@ -98,13 +100,14 @@ static krb_err change(struct kdc_req *r, const struct krb_chpw_req *req, const s
         krb_set_error(c, rc, "new password does not open with the subkey");
         goto out;
     }
+    kdc_recorder_view(r->k->rec, res->client, &pend); /* before kdb_get: recorder.h */
     if ((rc = kdb_get(c, r->k->db, res->client, &p)) != KRB_OK) {
         krb_set_error(c, rc == KRB_ERR_UNKNOWN_PRINCIPAL ? KRB_ERR_C_PRINCIPAL_UNKNOWN : rc,
                       "client no longer in the database");
         rc = rc == KRB_ERR_UNKNOWN_PRINCIPAL ? KRB_ERR_C_PRINCIPAL_UNKNOWN : rc;
         goto out;
     }
-    if (kdb_is_locked(c, r->k->db, &p, r->now)) {
+    if (kdc_recorder_is_locked(c, r->k->db, &p, &pend, r->now)) {
         rc = krb_set_error(c, KRB_ERR_CLIENT_REVOKED, "client locked");
         goto out;
     }

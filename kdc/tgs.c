@@ -16,6 +16,7 @@
 #include "error.h"
 #include "kdc.h"
 #include "name.h"
+#include "recorder.h"
 
 static const struct krb_key *tgt_key(const struct kdc_conf *conf, uint32_t kvno)
 {
@@ -40,6 +41,7 @@ krb_err kdc_tgs(struct kdc_req *r)
     struct krb_ticket_part tgt, tp;
     struct krb_authenticator auth;
     struct kdb_principal cp, sp;
+    struct kdc_rec_view pend;
     struct krb_key skey, session;
     const struct krb_key *reply_key, *tkey;
     struct krb_kdc_rep_part rp;
@@ -129,6 +131,7 @@ krb_err kdc_tgs(struct kdc_req *r)
         goto out;
     }
 
+    kdc_recorder_view(r->k->rec, tgt.client, &pend); /* before kdb_get: recorder.h */
     rc = kdb_get(c, r->k->db, tgt.client, &cp);
     if (rc == KRB_ERR_UNKNOWN_PRINCIPAL) {
         rc = krb_set_error(c, KRB_ERR_C_PRINCIPAL_UNKNOWN, "client no longer in the database");
@@ -136,7 +139,7 @@ krb_err kdc_tgs(struct kdc_req *r)
     } else if (rc != KRB_OK) {
         goto out;
     }
-    if (kdb_is_locked(c, r->k->db, &cp, now)) {
+    if (kdc_recorder_is_locked(c, r->k->db, &cp, &pend, now)) {
         rc = krb_set_error(c, KRB_ERR_CLIENT_REVOKED, "client locked");
         goto out;
     }

@@ -967,6 +967,34 @@ START_TEST(test_tgs_servers_and_clients)
 }
 END_TEST
 
+/* Failures still in the recorder's queue lock the TGS path too. */
+START_TEST(test_tgs_locked_by_pending_failures)
+{
+    struct krb_kdc_req_body b;
+    struct krb_key k;
+    struct tgt t;
+    struct tgs_opts o;
+    uint8_t req[4096];
+    uint32_t kvno;
+
+    get_tgt("carol@EXAMPLE.ORG", 0, 0, 0, &t);
+    kdc_recorder_flush(kdc->rec);
+    kdc_recorder_stop(kdc->rec); /* nothing is written until the flush */
+    client_key("carol@EXAMPLE.ORG", 0, &k, &kvno);
+    k.k[0] ^= 1; /* a wrong key */
+    body_init(&b, "carol@EXAMPLE.ORG", TGS);
+    for (int i = 0; i < 3; i++) {
+        handle(req, as_req(req, sizeof req, &b, &k, kvno, fake_now));
+        expect_error(KRB_ERR_PREAUTH_FAILED, NULL);
+    }
+    memset(&o, 0, sizeof o);
+    handle(req, tgs_req(req, sizeof req, &t, "carol@EXAMPLE.ORG", SVC, &o, NULL, NULL));
+    expect_error(KRB_ERR_CLIENT_REVOKED, NULL);
+    kdc_recorder_flush(kdc->rec);
+    krb_key_wipe(&k);
+}
+END_TEST
+
 START_TEST(test_tgs_renew)
 {
     struct tgt t, t2;
@@ -1277,6 +1305,7 @@ static Suite *kdc_suite(void)
     tcase_add_test(tc, test_recorder_success);
     tcase_add_test(tc, test_recorder_drain_on_stop);
     tcase_add_test(tc, test_recorder_full_fails_closed);
+    tcase_add_test(tc, test_tgs_locked_by_pending_failures);
     tcase_add_test(tc, test_tgs_success);
     tcase_add_test(tc, test_tgs_tampered_and_mismatched);
     tcase_add_test(tc, test_tgs_ticket_checks);

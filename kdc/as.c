@@ -131,7 +131,7 @@ krb_err kdc_as(struct kdc_req *r)
     krb_time ts, now = r->now, life, rlife;
     uint32_t kvno;
     uint16_t suite;
-    int known, renewable, chpw, reserved = 0;
+    int known, renewable, chpw, reserved = 0, attempting = 0;
     struct kdc_rec_view pend;
     krb_err rc;
 
@@ -166,6 +166,7 @@ krb_err kdc_as(struct kdc_req *r)
             goto out;
         }
         reserved = 1;
+        attempting = kdc_recorder_begin_attempt(r->k->rec, req.body.client); /* one test per name at a time */
         kdc_recorder_view(r->k->rec, req.body.client, &pend); /* before kdb_get: recorder.h */
     }
     rc = kdb_get(c, r->k->db, req.body.client, &cp);
@@ -350,6 +351,9 @@ krb_err kdc_as(struct kdc_req *r)
 out:
     if (reserved) {
         kdc_recorder_release(r->k->rec);
+    }
+    if (attempting) {
+        kdc_recorder_end_attempt(r->k->rec, req.body.client);
     }
     krb_key_wipe(&ckey);
     krb_key_wipe(&session);

@@ -40,10 +40,12 @@ struct pend_node {
     uint64_t succ_seq; /* newest queued success entry, 0: none */
     uint32_t nfail;    /* failures queued after succ_seq */
     krb_time first_failed, last_failed;
+    uint8_t busy;      /* a request is testing this name's password */
 };
 
 struct pend_shard {
     pthread_mutex_t mu;
+    pthread_cond_t done; /* a busy node was released */
     uint32_t free;
     uint32_t bucket[KDC_REC_SHARD_NODES];
     struct pend_node node[KDC_REC_SHARD_NODES];
@@ -125,7 +127,7 @@ static void pend_drop_if_idle(struct pend_shard *s, const uint8_t key[PEND_KEY_B
     uint32_t *link = NULL, i;
     struct pend_node *n = pend_find(s, key, &link);
 
-    if (n == NULL || n->nfail != 0 || n->succ_seq != 0 || n->fail_seq != 0) {
+    if (n == NULL || n->nfail != 0 || n->succ_seq != 0 || n->fail_seq != 0 || n->busy) {
         return;
     }
     i = *link;
@@ -241,6 +243,40 @@ void kdc_recorder_success(struct kdc_recorder *rec, const char *name, krb_time n
     e->t = now;
     e->min_interval = min_interval;
     pthread_mutex_unlock(&rec->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+int kdc_recorder_begin_attempt(struct kdc_recorder *rec, const char *name)
+{
+    uint8_t key[PEND_KEY_BYTES];
+    struct pend_shard *s = pend_shard_of(rec, name, key);
+    struct pend_node *n;
+
+    pthread_mutex_lock(&s->mu);
+    /* re-looked up after every wait: the node may have been freed and reused */
+    while ((n = pend_get(s, key)) != NULL && n->busy) {
+        pthread_cond_wait(&s->done, &s->mu);
+    }
+    if (n != NULL) {
+        n->busy = 1;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return n != NULL;
+}
+
+void kdc_recorder_end_attempt(struct kdc_recorder *rec, const char *name)
+{
+    uint8_t key[PEND_KEY_BYTES];
+    struct pend_shard *s = pend_shard_of(rec, name, key);
+    struct pend_node *n;
+
+    pthread_mutex_lock(&s->mu);
+    n = pend_find(s, key, NULL);
+    if (n != NULL && n->busy) {
+        n->busy = 0;
+        pend_drop_if_idle(s, key);
+        pthread_cond_broadcast(&s->done);
+    }
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -417,6 +453,7 @@ krb_err kdc_recorder_new(struct kdc *k, struct kdc_recorder **out)
     for (size_t i = 0; i < KDC_REC_SHARDS; i++) {
         struct pend_shard *s = &rec->shard[i];
         pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->done, NULL);
         for (uint32_t j = 0; j < KDC_REC_SHARD_NODES; j++) {
             s->bucket[j] = PEND_NONE;
             s->node[j].next = j + 1 < KDC_REC_SHARD_NODES ? j + 1 : PEND_NONE;
@@ -496,6 +533,7 @@ void kdc_recorder_free(struct kdc_recorder *rec)
     kdc_recorder_stop(rec);
     for (size_t i = 0; i < KDC_REC_SHARDS; i++) {
         pthread_mutex_destroy(&rec->shard[i].mu);
+        pthread_cond_destroy(&rec->shard[i].done);
     }
     pthread_cond_destroy(&rec->idle);
     pthread_cond_destroy(&rec->work);

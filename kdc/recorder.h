@@ -68,6 +68,18 @@ void kdc_recorder_release(struct kdc_recorder *rec);
 void kdc_recorder_failure(struct kdc_recorder *rec, const char *name, krb_time now);
 void kdc_recorder_success(struct kdc_recorder *rec, const char *name, krb_time now, krb_time min_interval);
 
+/*
+ * One password test per name at a time: wait until no other request is
+ * testing name's password, then hold it (returns 1; 0 when the pending table
+ * is full and nothing is held). Call before kdc_recorder_view and, when it
+ * returned 1, kdc_recorder_end_attempt after the result is queued (or the
+ * request ends without one). Without this, N workers could each pass the
+ * lockout check before any of their failures was counted and test N
+ * guesses past max_failures.
+ */
+int kdc_recorder_begin_attempt(struct kdc_recorder *rec, const char *name);
+void kdc_recorder_end_attempt(struct kdc_recorder *rec, const char *name);
+
 /* What is pending for name (all zero when nothing). Read it before the
  * record (kdb_get): a write that lands in between is then counted twice
  * for a moment (fails closed) rather than not at all. */

@@ -128,10 +128,10 @@ krb_err kdc_as(struct kdc_req *r)
     struct krb_pa_hint hint;
     uint8_t tkt[KRB_TICKET_MAX];
     struct krb_wr w;
-    krb_time ts, now = r->now, life, rlife;
+    krb_time ts, now = r->now, life, rlife, last_failed;
     uint32_t kvno;
     uint16_t suite;
-    int known, renewable, chpw, reserved = 0, attempting = 0;
+    int known, renewable, chpw, reserved = 0, attempting = 0, failures;
     struct kdc_rec_view pend;
     krb_err rc;
 
@@ -276,7 +276,13 @@ krb_err kdc_as(struct kdc_req *r)
         rc = krb_set_error(c, KRB_ERR_BADOPTION, "requested end time in the past");
         goto out;
     }
-    if (cp.fail_count != 0 || pend.nfail != 0 || now - cp.last_success >= conf->last_success_interval) {
+    /* A success resets the failure count only when its timestamp is newer
+     * than the last failure (or as old): a captured AS-REQ replayed within the skew
+     * window is still answered (the reply opens only under the client key)
+     * but must not wipe the failures of guesses made since. */
+    last_failed = cp.last_failed > pend.last_failed ? cp.last_failed : pend.last_failed;
+    failures = cp.fail_count != 0 || pend.nfail != 0;
+    if ((failures && ts >= last_failed) || (!failures && now - cp.last_success >= conf->last_success_interval)) {
         kdc_recorder_success(r->k->rec, cp.name, now, conf->last_success_interval);
         reserved = 0;
     }

@@ -399,7 +399,14 @@ START_TEST(test_as_wrong_key_and_skew)
     expect_error(KRB_ERR_SKEW, NULL);
     handle(req, as_req(req, sizeof req, &b, &good, kvno, fake_now - 299 * SEC));
     ck_assert_int_eq(lg.result, KRB_OK);
-    /* success resets the failure count */
+    /* a success stamped before the last failure (a replay, or a slow
+     * clock) is answered but does not reset the failure count */
+    kdc_recorder_flush(kdc->rec);
+    ck_assert_int_eq(kdb_get(ctx, kdc->db, ALICE, &p), KRB_OK);
+    ck_assert_uint_eq(p.fail_count, 1);
+    /* a success stamped after it does */
+    handle(req, as_req(req, sizeof req, &b, &good, kvno, fake_now + SEC));
+    ck_assert_int_eq(lg.result, KRB_OK);
     kdc_recorder_flush(kdc->rec);
     ck_assert_int_eq(kdb_get(ctx, kdc->db, ALICE, &p), KRB_OK);
     ck_assert_uint_eq(p.fail_count, 0);

@@ -17,6 +17,7 @@
 
 /* The smallest reply buffer kdc_handle accepts: any ERROR fits. */
 #define KDC_REP_MIN (KRB_HEADER_BYTES + 4 + 8 + 1 + KRB_REALM_MAX + 2 + 2 + 64)
+#define KDC_AMPLIFY_MAX 3u /* an ERROR reply is at most 3x the request, else silence */
 
 krb_time kdc_cap(krb_time a, krb_time b)
 {
@@ -167,6 +168,15 @@ krb_err kdc_handle(struct kdc *k, const uint8_t *req, size_t len, uint8_t *rep, 
             snprintf(log->detail, sizeof log->detail, "%s", lc.detail);
         }
         *replen = error_encode(r.conf->realm, r.now, res, r.has_hint ? &r.hint : NULL, rep, cap);
+        /* No amplification: an ERROR more than KDC_AMPLIFY_MAX times the
+         * request (only possible for requests far shorter than any valid
+         * one) is not sent. */
+        if (*replen > KDC_AMPLIFY_MAX * len) {
+            size_t dl = strlen(log->detail);
+            snprintf(log->detail + dl, sizeof log->detail - dl, "%sno reply: %zu-byte ERROR for a %zu-byte request",
+                     dl != 0 ? "; " : "", *replen, len);
+            *replen = 0;
+        }
     }
     kdc_conf_release((struct kdc_conf *)r.conf);
     return KRB_OK;

@@ -103,6 +103,11 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LINK_LIBS) $(LIBS_ALL) $(CHECK_LIBS)
 
+# Benchmark helpers (tests/tools/*.c), built on demand by the bench scripts.
+$(B)/tools/%: tests/tools/%.c $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LINK_LIBS) $(LIBS_ALL)
+
 $(B)/tessera.pc: libkrb/tessera.pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
@@ -149,7 +154,7 @@ bench: all
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 	    --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Iinclude -Ilibkrb -Idb -Ikdc \
-	    libkrb db kdc apps fuzz tests/unit
+	    libkrb db kdc apps fuzz tests/unit tests/tools
 
 format:
 	clang-format -i $(wildcard include/*.h libkrb/*.[ch] db/*.[ch] kdc/*.[ch] apps/*.[ch] tests/unit/*.c fuzz/*.c)

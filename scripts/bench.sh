@@ -58,42 +58,9 @@ echo bench-password | "$BIN/tkadmin" addprinc --password-stdin bench >/dev/null
 "$BIN/tkadmin" addprinc --randkey host/bench.test >/dev/null
 if [ "$NPRINC" -gt 0 ]; then
     # A dump of NPRINC principals with keys sealed under this realm's master
-    # key (the generator of tests/integration/bench_100k.sh), then a load.
-    cat >"$T/gen.c" <<'C'
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "kdb.h"
-int main(int argc, char **argv)
-{
-    krb_context *c;
-    struct kdb *db;
-    struct kdb_principal p;
-    long n = argc == 4 ? atol(argv[3]) : 0;
-
-    if (argc != 4 || krb_context_new(NULL, &c) != KRB_OK || kdb_open(c, argv[1], argv[2], KDB_RDONLY, 0, &db) != KRB_OK ||
-        kdb_dump_header(c, db, stdout) != KRB_OK) {
-        return 1;
-    }
-    for (long i = 0; i < n; i++) {
-        memset(&p, 0, sizeof p);
-        snprintf(p.name, sizeof p.name, "user%07ld@BENCH.TEST", i);
-        p.flags = KDB_F_REQUIRES_PREAUTH;
-        p.mod_time = 1700000000000000LL;
-        if (kdb_key_add(c, db, &p, NULL, 0) != KRB_OK || kdb_dump_principal(c, &p, stdout) != KRB_OK) {
-            fprintf(stderr, "gen: %s\n", krb_context_error(c));
-            return 1;
-        }
-    }
-    printf("end\t%ld\n", n);
-    kdb_close(db);
-    krb_context_free(c);
-    return 0;
-}
-C
-    cc -O2 -D_GNU_SOURCE -Iinclude -Ilibkrb -Idb -o "$T/gen" "$T/gen.c" "$PWD/build/lib/libtesseradb.a" \
-        "$PWD/build/lib/libkrb.a" -lsodium -llmdb -lpthread
-    "$T/gen" "$T/db" "$T/stash" "$NPRINC" >"$T/big.dump"
+    # key (tests/tools/kdb_bulk.c), then a load.
+    make -s build/tools/kdb_bulk
+    "$PWD/build/tools/kdb_bulk" gen "$T/db" "$T/stash" "$NPRINC" >"$T/big.dump"
     "$BIN/tkadmin" load --update "$T/big.dump" >/dev/null
     rm -f "$T/big.dump"
     echo "== loaded $NPRINC principals: database $(du -h "$T/db/data.mdb" | cut -f1)"

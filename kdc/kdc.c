@@ -145,7 +145,7 @@ krb_err kdc_new(krb_context *c, const char *config_path, struct kdc **out)
     if ((rc = conf_finish(c, k->db, conf)) != KRB_OK) {
         goto out;
     }
-    if ((rc = kdc_replay_new(conf->replay_entries, &k->rc)) != KRB_OK) {
+    if ((rc = kdc_replay_new(conf->replay_entries, krb_now(c), &k->rc)) != KRB_OK) {
         rc = krb_set_error(c, rc, "cannot allocate the replay cache (%llu entries)",
                            (unsigned long long)conf->replay_entries);
         goto out;

@@ -164,8 +164,9 @@ krb_time kdc_cap(krb_time a, krb_time b);
 
 /* ---- replay.c: the KDC's in-memory replay cache for TGS authenticators ---- */
 
-/* entries: total capacity (rounded up to a power of two per shard). */
-KRB_WUR krb_err kdc_replay_new(uint64_t entries, struct kdc_replay **out);
+/* entries: total capacity (rounded up to a power of two per shard); now:
+ * the current time (entries count seconds from it). */
+KRB_WUR krb_err kdc_replay_new(uint64_t entries, krb_time now, struct kdc_replay **out);
 void kdc_replay_free(struct kdc_replay *rc);
 /*
  * Record hash h (of an authenticator ciphertext) until expires. KRB_OK:

@@ -1,16 +1,27 @@
 /*
  * replay.c — the KDC's replay cache for TGS authenticators: in memory,
- * bounded, sharded (one mutex per shard). An entry is the first 16 bytes of
- * the hash of an authenticator ciphertext and the time after which it may be
- * forgotten (the authenticator's time plus the skew window: later it fails
- * the skew check anyway).
+ * bounded, sharded (one mutex per shard). An entry is 8 bytes: a 32-bit tag
+ * taken from the hash of an authenticator ciphertext and the second after
+ * which it may be forgotten (the authenticator's time plus the skew window,
+ * rounded up: later it fails the skew check anyway), counted from the
+ * second before the cache was made, so 32 bits last 136 years of uptime.
+ *
+ * The shard (hash byte 0), the home slot (bytes 8..15) and the tag (bytes
+ * 16..19) come from independent parts of the hash. A replay has the same
+ * hash, so it always meets its own entry. A fresh authenticator is refused
+ * by mistake only if its tag equals that of one of the at most
+ * KDC_RC_WINDOW live entries it is compared with: at most 32 x 2^-32, or
+ * once in 130 million requests with a full window, and the client's retry
+ * carries a new authenticator. Only authenticators that decrypted under a
+ * valid ticket get here, so nobody can aim at a victim's tag.
  *
  * Each shard is an open-addressed table; a key may only live in the
  * KDC_RC_WINDOW slots that follow its home slot. A lookup scans the whole
  * window (no early stop, so no tombstones are needed); an insert takes the
  * first empty or expired slot in it. A window with no such slot fails
  * closed (KRB_ERR_RCACHE): the request is refused rather than left
- * unprotected.
+ * unprotected. The tables are calloc'ed, so the kernel maps their pages
+ * only as entries land in them.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,11 +31,9 @@
 
 #define KDC_RC_SHARDS 64u
 #define KDC_RC_WINDOW 32u
-#define KDC_RC_KEY 16u
-
 struct rc_entry {
-    uint8_t key[KDC_RC_KEY];
-    krb_time expires; /* 0: empty */
+    uint32_t tag;
+    uint32_t expires; /* seconds since kdc_replay.base; 0: empty */
 };
 
 struct rc_shard {
@@ -35,9 +44,10 @@ struct rc_shard {
 
 struct kdc_replay {
     struct rc_shard shard[KDC_RC_SHARDS];
+    long long base; /* seconds since 1970 */
 };
 
-krb_err kdc_replay_new(uint64_t entries, struct kdc_replay **out)
+krb_err kdc_replay_new(uint64_t entries, krb_time now, struct kdc_replay **out)
 {
     struct kdc_replay *rc;
     size_t per = KDC_RC_WINDOW;
@@ -53,6 +63,7 @@ krb_err kdc_replay_new(uint64_t entries, struct kdc_replay **out)
         return KRB_ERR_NOMEM;
     }
     memset(rc, 0, sizeof *rc);
+    rc->base = now / 1000000 - 1;
     for (i = 0; i < KDC_RC_SHARDS; i++) {
         struct rc_shard *s = &rc->shard[i];
         s->e = calloc(per, sizeof *s->e);
@@ -88,17 +99,31 @@ void kdc_replay_free(struct kdc_replay *rc)
     free(rc);
 }
 
+/* Seconds since rc->base, rounded down (now) or up (expiry), clamped to
+ * 1..UINT32_MAX (a clock set back makes entries live longer, never
+ * shorter). */
+static uint32_t rc_seconds(const struct kdc_replay *rc, krb_time t, int round_up)
+{
+    long long s = t / 1000000 + (round_up && t % 1000000 > 0 ? 1 : 0) - rc->base;
+
+    if (s < 1) {
+        return 1;
+    }
+    return s > (long long)UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
 krb_err kdc_replay_check(struct kdc_replay *rc, const uint8_t h[KRB_HASH_BYTES], krb_time expires, krb_time now)
 {
     struct rc_shard *s = &rc->shard[h[0] % KDC_RC_SHARDS];
     size_t home = (size_t)krb_get_u64(h + 8), slot = SIZE_MAX;
+    uint32_t tag = krb_get_u32(h + 16), exp = rc_seconds(rc, expires, 1), now_s = rc_seconds(rc, now, 0);
     krb_err err = KRB_OK;
 
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < KDC_RC_WINDOW; i++) {
         struct rc_entry *e = &s->e[(home + i) & s->mask];
-        int live = e->expires != 0 && e->expires >= now;
-        if (live && memcmp(e->key, h, KDC_RC_KEY) == 0) {
+        int live = e->expires != 0 && e->expires >= now_s;
+        if (live && e->tag == tag) {
             err = KRB_ERR_REPEAT;
             goto out;
         }
@@ -110,8 +135,8 @@ krb_err kdc_replay_check(struct kdc_replay *rc, const uint8_t h[KRB_HASH_BYTES],
         err = KRB_ERR_RCACHE;
         goto out;
     }
-    memcpy(s->e[slot].key, h, KDC_RC_KEY);
-    s->e[slot].expires = expires > 0 ? expires : 1;
+    s->e[slot].tag = tag;
+    s->e[slot].expires = exp;
 out:
     pthread_mutex_unlock(&s->mu);
     return err;

@@ -89,7 +89,7 @@ fi
 rss() {
     awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s %s %s  ", $1, $2, $3}' "/proc/$KPID/status"
 }
-echo "== KDC resident memory: $(rss)(replay cache: $REPLAY entries of 24 bytes; RssFile: the LMDB map)"
+echo "== KDC resident memory: $(rss)(replay cache: $REPLAY entries of 8 bytes; RssFile: the LMDB map and the program)"
 if [ "$SAT" -gt 0 ]; then
     echo "== saturating TGS load: ${SAT}s, 2 client threads, 16 in flight each"
     rc=0

@@ -1239,7 +1239,7 @@ START_TEST(test_replay_cache_bounds)
     int full = 0;
     unsigned i;
 
-    ck_assert_int_eq(kdc_replay_new(1024, &rc), KRB_OK);
+    ck_assert_int_eq(kdc_replay_new(1024, now, &rc), KRB_OK);
     memset(h, 0x11, sizeof h);
     ck_assert_int_eq(kdc_replay_check(rc, h, now + 10 * SEC, now), KRB_OK);
     ck_assert_int_eq(kdc_replay_check(rc, h, now + 10 * SEC, now), KRB_ERR_REPEAT);
@@ -1257,6 +1257,16 @@ START_TEST(test_replay_cache_bounds)
     ck_assert_int_eq(kdc_replay_check(rc, h, now + 10 * SEC, now), KRB_OK);
     memset(h, 0x11, sizeof h);
     ck_assert_int_eq(kdc_replay_check(rc, h, now + 10 * SEC, now), KRB_OK);
+    /* expiry is kept in whole seconds, rounded up: never forgotten early */
+    memset(h, 0x22, sizeof h);
+    ck_assert_int_eq(kdc_replay_check(rc, h, now + 5 * SEC + SEC / 2, now), KRB_OK);
+    ck_assert_int_eq(kdc_replay_check(rc, h, now + 5 * SEC + SEC / 2, now + 5 * SEC + SEC / 2 - 1), KRB_ERR_REPEAT);
+    ck_assert_int_eq(kdc_replay_check(rc, h, now + 5 * SEC + SEC / 2, now + 6 * SEC), KRB_ERR_REPEAT);
+    ck_assert_int_eq(kdc_replay_check(rc, h, now + 5 * SEC + SEC / 2, now + 7 * SEC), KRB_OK);
+    /* a clock set back before the cache was made keeps entries, never drops them */
+    memset(h, 0x33, sizeof h);
+    ck_assert_int_eq(kdc_replay_check(rc, h, 5 * SEC, 2 * SEC), KRB_OK);
+    ck_assert_int_eq(kdc_replay_check(rc, h, 5 * SEC, 4 * SEC), KRB_ERR_REPEAT);
     kdc_replay_free(rc);
 }
 END_TEST

@@ -599,13 +599,9 @@ static krb_err get_in(krb_context *c, struct kdb *db, MDB_txn *txn, const char *
     if (mrc != 0) {
         return map_err(c, db, mrc, "reading a principal");
     }
-    if ((rc = kdb_record_decode(v.mv_data, v.mv_size, out)) != KRB_OK) {
+    if ((rc = kdb_record_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, out)) != KRB_OK) {
         return krb_set_error(c, KRB_ERR_DB, "record of %s is corrupt (%s): restore it from a dump or backup", name,
                              krb_err_name(rc));
-    }
-    if (strcmp(out->name, name) != 0) {
-        return krb_set_error(c, KRB_ERR_DB, "record stored under %s names %s: restore it from a dump", name,
-                             out->name);
     }
     return KRB_OK;
 }
@@ -777,7 +773,7 @@ krb_err kdb_iterate(krb_context *c, struct kdb *db, const char *glob,
         if (glob != NULL && fnmatch(glob, name, 0) != 0) {
             continue;
         }
-        if ((rc = kdb_record_decode(v.mv_data, v.mv_size, &p)) != KRB_OK) {
+        if ((rc = kdb_record_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &p)) != KRB_OK) {
             rc = krb_set_error(c, KRB_ERR_DB, "record of %s is corrupt (%s): restore it from a dump or backup", name,
                                krb_err_name(rc));
             goto out;
@@ -1099,7 +1095,8 @@ krb_err kdb_policy_delete(krb_context *c, struct kdb *db, const char *name)
         goto fail;
     }
     for (mrc = mdb_cursor_get(cur, &pk, &pv, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &pk, &pv, MDB_NEXT)) {
-        if (kdb_record_decode(pv.mv_data, pv.mv_size, &p) == KRB_OK && strcmp(p.policy, name) == 0) {
+        if (kdb_record_decode(pk.mv_data, pk.mv_size, pv.mv_data, pv.mv_size, &p) == KRB_OK &&
+            strcmp(p.policy, name) == 0) {
             rc = krb_set_error(c, KRB_ERR_INVALID_ARG,
                                "policy %s is in use by %s (run modprinc --clearpolicy on its principals first)", name,
                                p.name);

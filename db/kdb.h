@@ -138,9 +138,12 @@ KRB_WUR krb_err kdb_backup(krb_context *c, struct kdb *db, const char *dir);
 KRB_WUR krb_err kdb_dump(krb_context *c, struct kdb *db, FILE *out);
 KRB_WUR krb_err kdb_load(krb_context *c, struct kdb *db, FILE *in, const char *fname);
 
-/* Record encoding (exposed for tests and the fuzz target). */
+/* Record encoding (exposed for tests and the fuzz target). The record does
+ * not hold the name (it is the LMDB key): decode takes it, as stored in the
+ * key (name_len bytes, no NUL), and checks it. */
 KRB_WUR krb_err kdb_record_encode(const struct kdb_principal *p, uint8_t *buf, size_t cap, size_t *len);
-KRB_WUR krb_err kdb_record_decode(const uint8_t *p, size_t n, struct kdb_principal *out);
+KRB_WUR krb_err kdb_record_decode(const void *name, size_t name_len, const uint8_t *p, size_t n,
+                                  struct kdb_principal *out);
 
 /* ---- Additions (kdb.c, dump.c) ---- */
 

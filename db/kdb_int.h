@@ -11,7 +11,8 @@
 #include "crypto.h"
 #include "kdb.h"
 
-#define KDB_RECORD_VERSION 1
+#define KDB_RECORD_VERSION 2
+#define KDB_RECORD_VERSION_V1 1 /* still read, never written */
 #define KDB_POLICY_VERSION 1
 /* Largest encoded principal record (documented limit for the decoder). */
 #define KDB_RECORD_MAX 2048u

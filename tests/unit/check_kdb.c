@@ -301,7 +301,7 @@ START_TEST(test_tampered_key)
 }
 END_TEST
 
-/* A valid record: name "a@R", no policy, one random key (151 bytes). */
+/* A valid record for "a@R": no policy, one random key (88 bytes). */
 static size_t base_record(uint8_t *buf, size_t cap)
 {
     struct kdb_principal p;
@@ -327,33 +327,39 @@ START_TEST(test_record_malformed)
         krb_err want;
     } rows[] = {
         { "valid", -1, 0, 0, KRB_OK },
-        { "record version 2", 0, 2, 0, KRB_ERR_DB_VERSION },
+        { "record version 3", 0, 3, 0, KRB_ERR_DB_VERSION },
         { "record version 0", 0, 0, 0, KRB_ERR_DB_VERSION },
         { "trailing byte", -1, 0, -1, KRB_ERR_TRAILING },
         { "truncated key", -1, 0, 1, KRB_ERR_MALFORMED },
-        { "truncated header", -1, 0, 140, KRB_ERR_MALFORMED },
-        { "empty name", 1, 0, 0, KRB_ERR_MALFORMED },
-        { "control byte in name", 2, 0x01, 0, KRB_ERR_BAD_NAME },
-        { "name without realm", 3, 'x', 0, KRB_ERR_BAD_NAME },
-        { "unknown flag", 5, 0x80, 0, KRB_ERR_MALFORMED },
-        { "time over INT64_MAX", 9, 0x80, 0, KRB_ERR_MALFORMED },
-        { "policy length overruns", 69, 64, 0, KRB_ERR_TOO_BIG },
-        { "nkeys 9", 70, 9, 0, KRB_ERR_TOO_BIG },
-        { "nkeys 2 (missing key)", 70, 2, 0, KRB_ERR_MALFORMED },
-        { "kvno 0", 74, 0, 0, KRB_ERR_MALFORMED },
-        { "unknown suite", 76, 9, 0, KRB_ERR_ETYPE_NOSUPP },
-        { "has_salt 2", 77, 2, 0, KRB_ERR_MALFORMED },
-        { "has_salt 1 without salt", 77, 1, 0, KRB_ERR_MALFORMED },
-        { "sealed length short", 78, 71, 1, KRB_ERR_MALFORMED },
-        { "sealed length short, byte left", 78, 71, 0, KRB_ERR_TRAILING },
-        { "sealed length over max", 78, 73, 0, KRB_ERR_TOO_BIG },
-        { "sealed length too small", 78, 16, 0, KRB_ERR_MALFORMED },
+        { "truncated header", -1, 0, 85, KRB_ERR_MALFORMED },
+        { "unknown flag", 1, 0x80, 0, KRB_ERR_MALFORMED },
+        { "present field missing", 5, 0xff, 0, KRB_ERR_MALFORMED },
+        { "policy length overruns", 6, 64, 0, KRB_ERR_TOO_BIG },
+        { "nkeys 9", 7, 9, 0, KRB_ERR_TOO_BIG },
+        { "nkeys 2 (missing key)", 7, 2, 0, KRB_ERR_MALFORMED },
+        { "kvno 0", 11, 0, 0, KRB_ERR_MALFORMED },
+        { "unknown suite", 13, 9, 0, KRB_ERR_ETYPE_NOSUPP },
+        { "has_salt 2", 14, 2, 0, KRB_ERR_MALFORMED },
+        { "has_salt 1 without salt", 14, 1, 0, KRB_ERR_MALFORMED },
+        { "sealed length short", 15, 71, 1, KRB_ERR_MALFORMED },
+        { "sealed length short, byte left", 15, 71, 0, KRB_ERR_TRAILING },
+        { "sealed length over max", 15, 73, 0, KRB_ERR_TOO_BIG },
+        { "sealed length too small", 15, 16, 0, KRB_ERR_MALFORMED },
+    };
+    static const struct {
+        const char *name;
+        krb_err want;
+    } names[] = {
+        { "", KRB_ERR_BAD_NAME },
+        { "a\001@R", KRB_ERR_BAD_NAME },
+        { "ax", KRB_ERR_BAD_NAME }, /* no realm */
+        { "a@R@S", KRB_ERR_BAD_NAME },
     };
     uint8_t base[KDB_RECORD_MAX], buf[KDB_RECORD_MAX + 8];
     struct kdb_principal p;
     size_t n = base_record(base, sizeof base);
 
-    ck_assert_uint_eq(n, 151);
+    ck_assert_uint_eq(n, 88);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         size_t len = n;
         memcpy(buf, base, n);
@@ -365,13 +371,20 @@ START_TEST(test_record_malformed)
         } else if (rows[i].truncate < 0) {
             buf[len++] = 0;
         }
-        krb_err got = kdb_record_decode(buf, len, &p);
+        krb_err got = kdb_record_decode("a@R", 3, buf, len, &p);
         ck_assert_msg(got == rows[i].want, "%s: got %s want %s", rows[i].what, krb_err_name(got),
                       krb_err_name(rows[i].want));
     }
+    /* the name comes from the key, and is checked like one on the wire */
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        krb_err got = kdb_record_decode(names[i].name, strlen(names[i].name), base, n, &p);
+        ck_assert_msg(got == names[i].want, "name \"%s\": got %s", names[i].name, krb_err_name(got));
+    }
+    memset(buf, 'a', sizeof buf);
+    ck_assert_int_eq(kdb_record_decode(buf, KRB_NAME_MAX + 1, base, n, &p), KRB_ERR_BAD_NAME);
     /* oversize input is refused before parsing */
     memset(buf, 0, sizeof buf);
-    ck_assert_int_eq(kdb_record_decode(buf, KDB_RECORD_MAX + 1, &p), KRB_ERR_TOO_BIG);
+    ck_assert_int_eq(kdb_record_decode("a@R", 3, buf, KDB_RECORD_MAX + 1, &p), KRB_ERR_TOO_BIG);
     /* kvnos must be strictly decreasing */
     memset(&p, 0, sizeof p);
     snprintf(p.name, sizeof p.name, "a@R");
@@ -392,8 +405,84 @@ START_TEST(test_record_malformed)
     p.last_success = 12345;
     ck_assert_int_eq(kdb_record_encode(&p, buf, sizeof buf, &n), KRB_OK);
     struct kdb_principal q;
-    ck_assert_int_eq(kdb_record_decode(buf, n, &q), KRB_OK);
+    ck_assert_int_eq(kdb_record_decode("a@R", 3, buf, n, &q), KRB_OK);
     ck_assert(memcmp(&p, &q, sizeof p) == 0);
+}
+END_TEST
+
+/* The optional fields of a version 2 record: present means not zero, and
+ * times stay within int64. */
+START_TEST(test_record_fields)
+{
+    struct kdb_principal p, q;
+    uint8_t buf[KDB_RECORD_MAX];
+    size_t n;
+
+    memset(&p, 0, sizeof p);
+    snprintf(p.name, sizeof p.name, "a@R");
+    p.mod_time = 0x0102030405060708LL;
+    ck_assert_int_eq(kdb_record_encode(&p, buf, sizeof buf, &n), KRB_OK);
+    ck_assert_uint_eq(n, 5 + 1 + 8 + 2); /* version, flags, presence byte, mod_time, policy, nkeys */
+    ck_assert_uint_eq(buf[5], 0x80);
+    ck_assert_int_eq(kdb_record_decode("a@R", 3, buf, n, &q), KRB_OK);
+    ck_assert(memcmp(&p, &q, sizeof p) == 0);
+    buf[6] = 0x80; /* mod_time over INT64_MAX */
+    ck_assert_int_eq(kdb_record_decode("a@R", 3, buf, n, &q), KRB_ERR_MALFORMED);
+    memset(buf + 6, 0, 8); /* present but zero: a second encoding of "absent" */
+    ck_assert_int_eq(kdb_record_decode("a@R", 3, buf, n, &q), KRB_ERR_MALFORMED);
+    /* every field present round-trips */
+    p.max_life = 1;
+    p.max_renew = 2;
+    p.expire = 3;
+    p.pw_expire = 4;
+    p.fail_count = 5;
+    p.last_failed = 6;
+    p.last_success = 7;
+    ck_assert_int_eq(kdb_record_encode(&p, buf, sizeof buf, &n), KRB_OK);
+    ck_assert_uint_eq(n, 5 + 1 + 7 * 8 + 4 + 2);
+    ck_assert_int_eq(kdb_record_decode("a@R", 3, buf, n, &q), KRB_OK);
+    ck_assert(memcmp(&p, &q, sizeof p) == 0);
+}
+END_TEST
+
+/* Version 1 records (the name repeated, all eight fields always present)
+ * are still read, and written back as version 2. */
+START_TEST(test_record_v1)
+{
+    static const uint8_t name[] = { 3, 'a', '@', 'R' };
+    uint8_t v2[KDB_RECORD_MAX], v1[KDB_RECORD_MAX], again[KDB_RECORD_MAX];
+    struct kdb_principal p;
+    size_t n = base_record(v2, sizeof v2), m = 0, k;
+
+    v1[m++] = 1;
+    memcpy(v1 + m, name, sizeof name);
+    m += sizeof name;
+    memcpy(v1 + m, v2 + 1, 4); /* flags */
+    m += 4;
+    memset(v1 + m, 0, 44); /* max_life .. pw_expire, fail_count, last_failed */
+    v1[m + 4 * 8 + 3] = 3; /* fail_count 3 */
+    m += 44;
+    for (int i = 0; i < 16; i++) {
+        v1[m + i] = (uint8_t)(i == 15 ? 9 : 0); /* last_success 0, mod_time 9 */
+    }
+    m += 16;
+    memcpy(v1 + m, v2 + 6, n - 6); /* policy, keys */
+    m += n - 6;
+    ck_assert_uint_eq(m, 151); /* the size of this record before version 2 */
+    ck_assert_int_eq(kdb_record_decode("a@R", 3, v1, m, &p), KRB_OK);
+    ck_assert_str_eq(p.name, "a@R");
+    ck_assert_uint_eq(p.fail_count, 3);
+    ck_assert_int_eq(p.mod_time, 9);
+    ck_assert_int_eq(p.last_success, 0);
+    ck_assert_uint_eq(p.nkeys, 1);
+    ck_assert_int_eq(kdb_record_encode(&p, again, sizeof again, &k), KRB_OK);
+    ck_assert_uint_eq(again[0], 2);
+    ck_assert_uint_eq(k, n + 4 + 8); /* fail_count and mod_time now present */
+    /* the repeated name must be the key */
+    ck_assert_int_eq(kdb_record_decode("b@R", 3, v1, m, &p), KRB_ERR_MALFORMED);
+    /* version 1 has no presence byte: a cut field is a short record */
+    ck_assert_int_eq(kdb_record_decode("a@R", 3, v1, 40, &p), KRB_ERR_MALFORMED);
+    ck_assert_int_eq(kdb_record_decode("a@R", 3, v1, m + 1, &p), KRB_ERR_TRAILING);
 }
 END_TEST
 
@@ -904,6 +993,8 @@ static Suite *kdb_suite(void)
     tcase_add_test(tc, test_keys);
     tcase_add_test(tc, test_tampered_key);
     tcase_add_test(tc, test_record_malformed);
+    tcase_add_test(tc, test_record_fields);
+    tcase_add_test(tc, test_record_v1);
     tcase_add_test(tc, test_policies);
     tcase_add_test(tc, test_password_check);
     tcase_add_test(tc, test_lockout);

@@ -145,8 +145,9 @@ static int acceptor_token_verifies_without_fs(void)
     static const uint8_t none[1];
     uint8_t sink[1];
 
-    r = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(sink, NULL, none, 0, tok.data + tok.len - 16, tok.data,
-                                                            tok.len - 16, nonce, k.k);
+    /* docs/PROTOCOL.md: suite 1 wraps with ChaCha20-Poly1305 IETF, nonce = seq || 0000 */
+    r = crypto_aead_chacha20poly1305_ietf_decrypt_detached(sink, NULL, none, 0, tok.data + tok.len - 16, tok.data,
+                                                           tok.len - 16, nonce, k.k);
     krb_buf_free(&tok);
     krb_key_wipe(&k);
     return r == 0;

@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "context.h"
+#include "fileutil.h"
 #include "kdb.h"
 #include "keytab.h"
 #include "krb.h"
@@ -394,8 +395,8 @@ static int open_db(struct tka *t, int flags)
         return krb_fail(t, rc);
     }
     if (t->realm_opt != NULL && strcmp(t->realm_opt, kdb_realm(t->db)) != 0) {
-        return errorf("database %s is realm %s, not %s (check -r or 'database' in [kdc])", t->dbdir,
-                      kdb_realm(t->db), t->realm_opt);
+        return errorf("database %s is realm %s, not %s (check -r or 'database' in [kdc])", t->dbdir, kdb_realm(t->db),
+                      t->realm_opt);
     }
     snprintf(t->realm, sizeof t->realm, "%s", kdb_realm(t->db));
     return 0;
@@ -717,8 +718,7 @@ static int cmd_delprinc(struct tka *t, int argc, char **argv)
     }
     if (!force) {
         if (!isatty(STDIN_FILENO)) {
-            return errorf("not deleting %s without confirmation (standard input is not a terminal: use --force)",
-                          name);
+            return errorf("not deleting %s without confirmation (standard input is not a terminal: use --force)", name);
         }
         fprintf(stderr, "Delete principal %s? (y/N) ", name);
         fflush(stderr);
@@ -918,7 +918,7 @@ static void print_flags(uint32_t f)
         uint32_t bit;
         const char *name;
     } names[] = {
-        { KDB_F_REQUIRES_PREAUTH, "REQUIRES_PREAUTH" }, { KDB_F_DISALLOW_SVR, "DISALLOW_SVR" },
+        { KDB_F_REQUIRES_PREAUTH, "REQUIRES_PREAUTH" },     { KDB_F_DISALLOW_SVR, "DISALLOW_SVR" },
         { KDB_F_DISALLOW_TGT_BASED, "DISALLOW_TGT_BASED" }, { KDB_F_LOCKED, "LOCKED" },
         { KDB_F_DISALLOW_RENEWABLE, "DISALLOW_RENEWABLE" },
     };
@@ -1035,7 +1035,7 @@ static int cmd_ktadd(struct tka *t, int argc, char **argv)
 {
     const char *ktpath = NULL;
     krb_keytab *kt = NULL;
-    int norandkey = 0, st = 0, nnames = 0;
+    int norandkey = 0, st = 0, nnames = 0, added = 0, changed = 0;
     krb_err rc;
 
     for (int i = 1; i < argc; i++) {
@@ -1082,6 +1082,7 @@ static int cmd_ktadd(struct tka *t, int argc, char **argv)
                            (st = change_key(t, name, NULL, keep, &kvno)) != 0)) {
             break;
         }
+        changed += !norandkey;
         if ((rc = kdb_get(t->c, t->db, name, &p)) != KRB_OK) {
             st = princ_error(t, rc, name);
             break;
@@ -1098,12 +1099,19 @@ static int cmd_ktadd(struct tka *t, int argc, char **argv)
             st = krb_fail(t, rc);
             break;
         }
+        added++;
         printf("Entry for principal %s with kvno %u added to keytab %s.\n", name, (unsigned)kvno, krb_kt_path(kt));
     }
     /* Save what was added even after a later failure: the database already
      * holds the new keys, so the keytab must have them too. */
-    if ((rc = krb_kt_save(t->c, kt)) != KRB_OK) {
+    if (added > 0 && (rc = krb_kt_save(t->c, kt)) != KRB_OK) {
         st = krb_fail(t, rc);
+        if (changed > 0) {
+            errorf("the entries above were not written, but the database already holds the new keys: once %s can be "
+                   "written, copy them into it with "
+                   "`tkadmin ktadd --norandkey -k %s NAME...` (without --norandkey the keys would change again)",
+                   krb_kt_path(kt), krb_kt_path(kt));
+        }
     }
     krb_kt_free(kt);
     return st;
@@ -1379,6 +1387,9 @@ static int cmd_dump(struct tka *t, int argc, char **argv)
     }
     if (strcmp(path, "-") != 0) {
         /* the dump holds sealed keys: 0600, and never half-written */
+        if ((rc = krb_file_check_target(t->c, path, "dump")) != KRB_OK) {
+            return krb_fail(t, rc);
+        }
         if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp) {
             return errorf("dump path %s is too long", path);
         }
@@ -1388,8 +1399,7 @@ static int cmd_dump(struct tka *t, int argc, char **argv)
                 close(fd);
                 unlink(tmp);
             }
-            return errorf("cannot create %s: %s (check the directory exists and is writable)", path,
-                          strerror(errno));
+            return errorf("cannot create %s: %s (check the directory exists and is writable)", path, strerror(errno));
         }
     }
     rc = kdb_dump(t->c, t->db, f);
@@ -1476,8 +1486,8 @@ static int cmd_load(struct tka *t, int argc, char **argv)
         goto out;
     }
     if (kdb_count(t->c, t->db, &np, &npol) == KRB_OK) {
-        printf("Loaded %s into %s: the database now holds %" PRIu64 " principals and %" PRIu64 " policies.\n",
-               path, t->dbdir, np, npol);
+        printf("Loaded %s into %s: the database now holds %" PRIu64 " principals and %" PRIu64 " policies.\n", path,
+               t->dbdir, np, npol);
     }
     st = 0;
 out:
@@ -1501,8 +1511,8 @@ static int cmd_backup(struct tka *t, int argc, char **argv)
     if ((rc = kdb_backup(t->c, t->db, argv[1])) != KRB_OK) {
         return krb_fail(t, rc);
     }
-    printf("Backed up %s to %s. The stash %s is not part of the backup: keep a copy of it apart.\n", t->dbdir,
-           argv[1], t->stash);
+    printf("Backed up %s to %s. The stash %s is not part of the backup: keep a copy of it apart.\n", t->dbdir, argv[1],
+           t->stash);
     return 0;
 }
 
@@ -1510,12 +1520,15 @@ static const struct {
     const char *name;
     int (*fn)(struct tka *t, int argc, char **argv);
 } commands[] = {
-    { "init", cmd_init },         { "addprinc", cmd_addprinc }, { "delprinc", cmd_delprinc },
-    { "modprinc", cmd_modprinc }, { "cpw", cmd_cpw },           { "randkey", cmd_randkey },
-    { "getprinc", cmd_getprinc }, { "listprincs", cmd_listprincs }, { "ktadd", cmd_ktadd },
-    { "ktremove", cmd_ktremove }, { "addpol", cmd_addpol },     { "modpol", cmd_modpol },
-    { "delpol", cmd_delpol },     { "getpol", cmd_getpol },     { "listpols", cmd_listpols },
-    { "dump", cmd_dump },         { "load", cmd_load },         { "backup", cmd_backup },
+    { "init", cmd_init },         { "addprinc", cmd_addprinc },
+    { "delprinc", cmd_delprinc }, { "modprinc", cmd_modprinc },
+    { "cpw", cmd_cpw },           { "randkey", cmd_randkey },
+    { "getprinc", cmd_getprinc }, { "listprincs", cmd_listprincs },
+    { "ktadd", cmd_ktadd },       { "ktremove", cmd_ktremove },
+    { "addpol", cmd_addpol },     { "modpol", cmd_modpol },
+    { "delpol", cmd_delpol },     { "getpol", cmd_getpol },
+    { "listpols", cmd_listpols }, { "dump", cmd_dump },
+    { "load", cmd_load },         { "backup", cmd_backup },
 };
 
 int main(int argc, char **argv)
@@ -1547,8 +1560,8 @@ int main(int argc, char **argv)
     }
     rc = krb_context_new(cfgpath, &t.c);
     if (rc != KRB_OK) {
-        errorf("%s (fix the configuration file, or pass -c)", t.c != NULL ? krb_context_error(t.c)
-                                                                         : krb_err_message(rc));
+        errorf("%s (fix the configuration file, or pass -c)",
+               t.c != NULL ? krb_context_error(t.c) : krb_err_message(rc));
         krb_context_free(t.c);
         return 1;
     }

@@ -100,8 +100,8 @@ static krb_err map_err(krb_context *c, const struct kdb *db, int rc, const char 
     case MDB_CORRUPTED:
     case MDB_PANIC:
     case MDB_PAGE_NOTFOUND:
-        return krb_set_error(c, KRB_ERR_DB, "database %s is corrupt (%s) while %s: restore it from a backup",
-                             db->dir, mdb_strerror(rc), what);
+        return krb_set_error(c, KRB_ERR_DB, "database %s is corrupt (%s) while %s: restore it from a backup", db->dir,
+                             mdb_strerror(rc), what);
     case EACCES:
     case EROFS:
         return krb_set_error(c, KRB_ERR_PERMISSION,
@@ -110,7 +110,16 @@ static krb_err map_err(krb_context *c, const struct kdb *db, int rc, const char 
     case ENOMEM:
         return krb_set_error(c, KRB_ERR_NOMEM, "out of memory while %s", what);
     case ENOSPC:
-        return krb_set_error(c, KRB_ERR_IO, "disk full while %s on %s: free some space", what, db->dir);
+    case EDQUOT:
+        return krb_set_error(c, KRB_ERR_IO,
+                             "disk full (%s) while %s in database %s: nothing was changed; free some space on its "
+                             "file system and retry",
+                             strerror(rc), what, db->dir);
+    case EFBIG:
+        return krb_set_error(c, KRB_ERR_IO,
+                             "file size limit reached (%s) while %s in database %s: nothing was changed; raise the "
+                             "limit (ulimit -f) and retry",
+                             strerror(rc), what, db->dir);
     default:
         return krb_set_error(c, KRB_ERR_DB, "database %s: %s while %s", db->dir, mdb_strerror(rc), what);
     }
@@ -382,7 +391,8 @@ static krb_err load_meta(krb_context *c, struct kdb *db)
     if (mrc != 0) {
         return map_err(c, db, mrc, "reading meta");
     }
-    if ((mrc = mdb_dbi_open(txn, "meta", 0, &db->meta)) != 0 || (mrc = mdb_dbi_open(txn, "principals", 0, &db->princ)) != 0 ||
+    if ((mrc = mdb_dbi_open(txn, "meta", 0, &db->meta)) != 0 ||
+        (mrc = mdb_dbi_open(txn, "principals", 0, &db->princ)) != 0 ||
         (mrc = mdb_dbi_open(txn, "policies", 0, &db->pol)) != 0) {
         if (mrc == MDB_NOTFOUND) {
             rc = krb_set_error(c, KRB_ERR_DB, "%s is not a Tessera database (no meta): run tkadmin init", db->dir);
@@ -478,8 +488,7 @@ krb_err kdb_create(krb_context *c, const char *dir, const char *stash, const cha
     *out = NULL;
     if (snprintf(probe, sizeof probe, "x@%s", realm) >= (int)sizeof probe ||
         krb_name_check(NULL, probe, strlen(probe)) != KRB_OK || strchr(realm, '@') != NULL) {
-        return krb_set_error(c, KRB_ERR_BAD_NAME, "'%s' is not a valid realm name (use letters, digits, . - _)",
-                             realm);
+        return krb_set_error(c, KRB_ERR_BAD_NAME, "'%s' is not a valid realm name (use letters, digits, . - _)", realm);
     }
     if ((rc = db_alloc(c, dir, &db)) != KRB_OK) {
         return rc;
@@ -548,8 +557,8 @@ krb_err kdb_set_pwhash_params(krb_context *c, struct kdb *db, uint32_t ops, uint
 
     if (ops < KRB_PW_OPS_MIN || ops > KRB_PW_OPS_MAX || memkib < KRB_PW_MEMKIB_MIN || memkib > KRB_PW_MEMKIB_MAX) {
         return krb_set_error(c, KRB_ERR_INVALID_ARG,
-                             "Argon2id cost ops=%u mem=%u KiB out of range (ops %u..%u, mem %u..%u KiB)", ops,
-                             memkib, KRB_PW_OPS_MIN, KRB_PW_OPS_MAX, KRB_PW_MEMKIB_MIN, KRB_PW_MEMKIB_MAX);
+                             "Argon2id cost ops=%u mem=%u KiB out of range (ops %u..%u, mem %u..%u KiB)", ops, memkib,
+                             KRB_PW_OPS_MIN, KRB_PW_OPS_MAX, KRB_PW_MEMKIB_MIN, KRB_PW_MEMKIB_MAX);
     }
     krb_put_u32(pw, ops);
     krb_put_u32(pw + 4, memkib);
@@ -817,8 +826,8 @@ krb_err kdb_count(krb_context *c, struct kdb *db, uint64_t *nprinc, uint64_t *np
 
 /* ---- keys ---- */
 
-krb_err kdb_key_get(krb_context *c, struct kdb *db, const struct kdb_principal *p, uint32_t kvno,
-                    struct krb_key *out, uint32_t *kvno_out)
+krb_err kdb_key_get(krb_context *c, struct kdb *db, const struct kdb_principal *p, uint32_t kvno, struct krb_key *out,
+                    uint32_t *kvno_out)
 {
     uint8_t ad[KRB_NAME_MAX + 4];
     const struct kdb_key *k = NULL;
@@ -901,8 +910,7 @@ krb_err kdb_key_add(krb_context *c, struct kdb *db, struct kdb_principal *p, con
         rc = krb_set_error(c, KRB_ERR_BAD_NAME, "principal name too long");
         goto out;
     }
-    rc = krb_seal(db->mkey, KRB_USAGE_DB_KEY, ad, adlen, key.k, sizeof key.k, nk.sealed, sizeof nk.sealed,
-                  &sealed_len);
+    rc = krb_seal(db->mkey, KRB_USAGE_DB_KEY, ad, adlen, key.k, sizeof key.k, nk.sealed, sizeof nk.sealed, &sealed_len);
     if (rc != KRB_OK) {
         krb_set_error(c, rc, "cannot seal the new key under the master key");
         goto out;
@@ -1189,8 +1197,8 @@ krb_err kdb_password_check(krb_context *c, const struct kdb_policy *pol, const c
     }
     if (chars < pol->min_length) {
         return krb_set_error(c, KRB_ERR_PASSWORD_WEAK,
-                             "password has %zu characters, policy %s requires at least %u: choose a longer one",
-                             chars, pol->name, (unsigned)pol->min_length);
+                             "password has %zu characters, policy %s requires at least %u: choose a longer one", chars,
+                             pol->name, (unsigned)pol->min_length);
     }
     classes = lower + upper + digit + other;
     if (classes < pol->min_classes) {

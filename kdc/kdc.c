@@ -24,8 +24,7 @@ static krb_err load_tgt(krb_context *c, struct kdb *db, struct kdc_conf *conf)
     if (rc != KRB_OK) {
         char d[KRB_ERRDETAIL_MAX];
         snprintf(d, sizeof d, "%s", krb_context_error(c));
-        rc = krb_set_error(c, rc, "cannot read %s from the database: %s (run `tkadmin init` first)",
-                           conf->tgs_name, d);
+        rc = krb_set_error(c, rc, "cannot read %s from the database: %s (run `tkadmin init` first)", conf->tgs_name, d);
         goto out;
     }
     if (p.nkeys == 0) {
@@ -80,8 +79,7 @@ static krb_err conf_finish(krb_context *c, struct kdb *db, struct kdc_conf *conf
     return load_tgt(c, db, conf);
 }
 
-static krb_err read_config(krb_context *c, const char *path, struct krb_config **owned,
-                           const struct krb_config **cfg)
+static krb_err read_config(krb_context *c, const char *path, struct krb_config **owned, const struct krb_config **cfg)
 {
     krb_err rc;
 
@@ -139,7 +137,7 @@ krb_err kdc_new(krb_context *c, const char *config_path, struct kdc **out)
     if (rc != KRB_OK) {
         char d[KRB_ERRDETAIL_MAX];
         snprintf(d, sizeof d, "%s", krb_context_error(c));
-        rc = krb_set_error(c, rc, "cannot open database %s: %s (run `tkadmin init` first)", conf->database, d);
+        rc = krb_set_error(c, rc, "cannot open database %s: %s", conf->database, d);
         goto out;
     }
     if ((rc = conf_finish(c, k->db, conf)) != KRB_OK) {
@@ -249,8 +247,8 @@ krb_err kdc_reload(struct kdc *k, char *why, size_t whylen)
         goto out;
     }
     if (strcmp(nc->realm, old->realm) != 0 && nc->realm[0] != '\0') {
-        rc = krb_set_error(&lc, KRB_ERR_CONFIG, "realm changed from %s to %s: restart tessera-kdc instead",
-                           old->realm, nc->realm);
+        rc = krb_set_error(&lc, KRB_ERR_CONFIG, "realm changed from %s to %s: restart tessera-kdc instead", old->realm,
+                           nc->realm);
         goto out;
     }
     keep_restart_settings(k, old, nc);

@@ -48,13 +48,14 @@ static void on_hup(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: tessera-kdc [-n] [-c config] [-P pidfile] [-w workers]\n"
-               "  -c config   configuration file (default $TESSERA_CONFIG, then %s)\n"
-               "  -n          stay in the foreground (default: run as a daemon)\n"
-               "  -P pidfile  write the daemon's pid here (overrides [kdc] pidfile)\n"
-               "  -w workers  worker threads (overrides [kdc] workers; default: one per CPU)\n"
-               "  -h          this help\n"
-               "Signals: SIGHUP reloads the configuration, SIGTERM stops after in-flight requests.\n",
+    fprintf(f,
+            "usage: tessera-kdc [-n] [-c config] [-P pidfile] [-w workers]\n"
+            "  -c config   configuration file (default $TESSERA_CONFIG, then %s)\n"
+            "  -n          stay in the foreground (default: run as a daemon)\n"
+            "  -P pidfile  write the daemon's pid here (overrides [kdc] pidfile)\n"
+            "  -w workers  worker threads (overrides [kdc] workers; default: one per CPU)\n"
+            "  -h          this help\n"
+            "Signals: SIGHUP reloads the configuration, SIGTERM stops after in-flight requests.\n",
             KRB_CONFIG_DEFAULT_PATH);
 }
 
@@ -281,12 +282,13 @@ int main(int argc, char **argv)
 
     rc = krb_context_new(cfgpath, &c);
     if (rc != KRB_OK) {
-        fprintf(stderr, "tessera-kdc: %s\n", c != NULL ? krb_context_error(c) : krb_err_message(rc));
+        fprintf(stderr, "tessera-kdc: %s (%s)\n", c != NULL ? krb_context_error(c) : krb_err_message(rc),
+                krb_err_name(rc));
         goto out;
     }
     rc = kdc_new(c, cfgpath, &k);
     if (rc != KRB_OK) {
-        fprintf(stderr, "tessera-kdc: %s\n", krb_context_error(c));
+        fprintf(stderr, "tessera-kdc: %s (%s)\n", krb_context_error(c), krb_err_name(rc));
         goto out;
     }
     conf = kdc_conf_acquire(k);
@@ -340,8 +342,8 @@ int main(int argc, char **argv)
     kdc_log_open(k, use_syslog);
     conf = kdc_conf_acquire(k);
     kdc_log_msg(k, KDC_LOG_NOTICE, "started: realm %s, %zu listen address(es) from %s:%u, %u workers, pid %ld",
-                conf->realm, conf->nlisten, conf->listen[0].host, (unsigned)conf->listen[0].port,
-                kdc_net_workers(net), (long)getpid());
+                conf->realm, conf->nlisten, conf->listen[0].host, (unsigned)conf->listen[0].port, kdc_net_workers(net),
+                (long)getpid());
     kdc_conf_release(conf);
 
     sigdelset(&old, SIGTERM);

@@ -85,11 +85,30 @@ krb_err krb_file_write_temp(struct krb_context *c, const char *path, const char 
     return KRB_OK;
 }
 
+krb_err krb_file_check_target(struct krb_context *c, const char *path, const char *what)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+        return KRB_OK; /* absent (or unreadable: the write will say why) */
+    }
+    return krb_set_error(c, KRB_ERR_INVALID_ARG,
+                         "%s path %s is a %s, not a regular file: give the path of a file to create or replace", what,
+                         path,
+                         S_ISDIR(st.st_mode)                          ? "directory"
+                         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "device"
+                         : S_ISFIFO(st.st_mode)                       ? "FIFO"
+                                                                      : "socket");
+}
+
 krb_err krb_file_replace(struct krb_context *c, const char *path, const char *what, const void *data, size_t len)
 {
     char tmp[PATH_MAX];
     krb_err rc;
 
+    if ((rc = krb_file_check_target(c, path, what)) != KRB_OK) {
+        return rc;
+    }
     if ((rc = krb_file_write_temp(c, path, what, data, len, tmp, sizeof tmp)) != KRB_OK) {
         return rc;
     }

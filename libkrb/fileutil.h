@@ -28,7 +28,14 @@ void krb_fsync_parent(const char *path);
 KRB_WUR krb_err krb_file_write_temp(struct krb_context *c, const char *path, const char *what, const void *data,
                                     size_t len, char *tmp, size_t tmpcap);
 
-/* krb_file_write_temp, then rename over path and fsync the directory. */
+/* KRB_OK if path does not exist, or is a regular file or a symbolic link
+ * (which a rename replaces without following); otherwise
+ * KRB_ERR_INVALID_ARG naming it: a rename would put a regular file in the
+ * place of a device, FIFO, socket or directory (think `dump /dev/full`). */
+KRB_WUR krb_err krb_file_check_target(struct krb_context *c, const char *path, const char *what);
+
+/* krb_file_check_target, krb_file_write_temp, then rename over path and
+ * fsync the directory. */
 KRB_WUR krb_err krb_file_replace(struct krb_context *c, const char *path, const char *what, const void *data,
                                  size_t len);
 

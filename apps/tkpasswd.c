@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chpw.h" /* internal: krb_change_password (linked statically, like tkbench) */
 #include "common.h"
 
 enum { OPT_PASSWORD_STDIN = 256 };
@@ -114,8 +113,8 @@ int main(int argc, char **argv)
         app_warnx("the new password is empty");
         goto out;
     }
-    if (strlen(newpw) > KRB_CHPW_PASSWORD_MAX) {
-        app_warnx("the new password is longer than %u bytes", (unsigned)KRB_CHPW_PASSWORD_MAX);
+    if (strlen(newpw) > KRB_PASSWORD_MAX) {
+        app_warnx("the new password is longer than %u bytes", (unsigned)KRB_PASSWORD_MAX);
         goto out;
     }
     if ((rc = krb_change_password(c, canon, oldpw, newpw)) != KRB_OK) {

@@ -241,6 +241,19 @@ KRB_WUR krb_err krb_renew_tgt(krb_context *c, krb_ccache *cc);
 /* A service ticket for server from the cache, or through a TGS exchange
  * (stored in the cache). info may be NULL. */
 KRB_WUR krb_err krb_get_service_ticket(krb_context *c, krb_ccache *cc, const char *server, krb_cred_info *info);
+/*
+ * Change the password of client from old_pw to new_pw (1..KRB_PASSWORD_MAX
+ * bytes): an
+ * initial ticket for kadmin/changepw@<client's realm> with old_pw (no
+ * credential cache is touched), then the CHPW exchange. KRB_OK when the
+ * KDC changed the password. Errors: those of the AS exchange
+ * (KRB_ERR_PREAUTH_FAILED: old password incorrect), the KDC's answer
+ * (KRB_ERR_PASSWORD_WEAK with the policy's reason as the detail,
+ * KRB_ERR_POLICY...), KRB_ERR_MODIFIED / KRB_ERR_MALFORMED for a reply
+ * that does not open, KRB_ERR_KDC_UNREACHABLE.
+ */
+#define KRB_PASSWORD_MAX 256 /* bytes of a new password */
+KRB_WUR krb_err krb_change_password(krb_context *c, const char *client, const char *old_pw, const char *new_pw);
 
 /* ------------------------------------------------------------------ */
 /* AP exchange and security contexts (libkrb/ap.c, rcache.c, sec_context.c) */

@@ -1,5 +1,6 @@
 /*
- * chpw.h — the password change, client side (internal; used by tkpasswd).
+ * chpw.h — the password change, client side: internals shared with the
+ * KDC's tests (krb_change_password itself is in include/krb.h).
  * docs/EXCHANGES.md "Password change".
  */
 #ifndef TESSERA_CHPW_H
@@ -19,15 +20,6 @@
 KRB_WUR krb_err krb_get_init_creds_service(krb_context *c, const char *client, const char *password,
                                            const char *service, const krb_init_opts *opts, struct krb_creds *out);
 
-/*
- * Change the password of client from old_pw to new_pw (1..KRB_CHPW_PASSWORD_MAX
- * bytes): an initial ticket for kadmin/changepw with old_pw, then CHPW_REQ.
- * Returns KRB_OK when the KDC changed the password. Errors: those of the AS
- * exchange (KRB_ERR_PREAUTH_FAILED: old password incorrect), the KDC's
- * answer (KRB_ERR_PASSWORD_WEAK with the policy's reason as the detail,
- * KRB_ERR_POLICY...), KRB_ERR_MODIFIED / MALFORMED for a reply that does not
- * open, KRB_ERR_KDC_UNREACHABLE.
- */
-KRB_WUR krb_err krb_change_password(krb_context *c, const char *client, const char *old_pw, const char *new_pw);
+/* krb_change_password is public: include/krb.h. */
 
 #endif

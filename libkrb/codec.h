@@ -279,7 +279,7 @@ KRB_WUR krb_err krb_pa_hint_decode(const uint8_t *p, size_t n, struct krb_pa_hin
 
 #define KRB_MSG_CHPW_REQ 13
 #define KRB_MSG_CHPW_REP 14
-#define KRB_CHPW_PASSWORD_MAX 256u /* bytes of the new password */
+#define KRB_CHPW_PASSWORD_MAX ((size_t)KRB_PASSWORD_MAX) /* bytes of the new password (krb.h) */
 #define KRB_CHPW_TEXT_MAX 512u     /* result text in a CHPW_REP */
 
 /* CHPW_REQ: header, vec16 AP-REQ (ticket for kadmin/changepw, authenticator

@@ -159,6 +159,13 @@ static krb_err table_prepare(krb_context *c, krb_rcache *rc, const struct stat *
         return KRB_OK;
     }
     slots = krb_get_u32(h + 8);
+    if (memcmp(h, KRB_RC_MAGIC, 4) == 0 && krb_get_u32(h + 4) < KRB_RC_VERSION) {
+        return krb_set_error(c, KRB_ERR_RCACHE,
+                             "replay cache %s has format %u, from an older Tessera (this one uses %u): stop the "
+                             "service, remove the file and start it again (waiting clock_skew first keeps requests "
+                             "seen just before the upgrade from being replayed)",
+                             rc->path, (unsigned)krb_get_u32(h + 4), KRB_RC_VERSION);
+    }
     if (memcmp(h, KRB_RC_MAGIC, 4) != 0 || krb_get_u32(h + 4) != KRB_RC_VERSION ||
         krb_get_u32(h + 12) != KRB_RC_ENTRY_BYTES || slots < KRB_RC_SLOTS_MIN || slots > KRB_RC_SLOTS_MAX ||
         st->st_size != (off_t)(KRB_RC_HEADER_BYTES + (size_t)slots * KRB_RC_ENTRY_BYTES)) {

@@ -204,6 +204,18 @@ START_TEST(test_file_safety)
     ck_assert_int_eq(write(fd, "this is not a replay cache, not at all; it is some other file...", 64), 64);
     close(fd);
     ck_assert_int_eq(krb_rc_open_file(c, path, 0, &rc), KRB_ERR_RCACHE);
+    ck_assert_ptr_nonnull(strstr(krb_context_error(c), "not a Tessera replay cache"));
+    /* A file of an older format: named as such, with what to do. */
+    {
+        uint8_t v1[KRB_RC_HEADER_BYTES] = { 'T', 'K', 'R', 'C', 0, 0, 0, 1, 0, 0, 4, 0, 0, 0, 0, 24 };
+        fd = open(path, O_WRONLY | O_TRUNC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, v1, sizeof v1), (ssize_t)sizeof v1);
+        close(fd);
+    }
+    ck_assert_int_eq(krb_rc_open_file(c, path, 0, &rc), KRB_ERR_RCACHE);
+    ck_assert_ptr_nonnull(strstr(krb_context_error(c), "has format 1, from an older Tessera"));
+    ck_assert_ptr_nonnull(strstr(krb_context_error(c), "remove the file"));
     /* Directory missing. */
     ck_assert_int_eq(krb_rc_open_file(c, "/nonexistent-dir/rc", 0, &rc), KRB_ERR_RCACHE);
     /* Bad sizes. */

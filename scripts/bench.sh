@@ -10,9 +10,10 @@
 # (it refuses requests, KRB_ERR_RCACHE, well before it is full), so the
 # default is 3 x 60,000/s x the seconds of TGS load of this bench, rounded
 # up to a power of two. BENCH_PRINCIPALS=N
-# loads N more principals (user0000000..., sealed random keys, through
-# tkadmin load) before the KDC starts, and adds a TGS run for random ones
-# of them.
+# loads N more principals (user0000000..., sealed random keys with a salt
+# and Argon2id cost, so records are the size of password principals',
+# through tkadmin load) before the KDC starts, and adds a TGS run for
+# random ones of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/build/bin

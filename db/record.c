@@ -18,7 +18,7 @@
  * rejected, so there is one encoding per value. The name is the LMDB key
  * and is not repeated in the value, and most of the eight fields are zero
  * for most principals, which is why they are optional: together this
- * makes records 40% smaller, and the KDC maps that many fewer pages. The
+ * makes records over a third smaller, and the KDC maps that many fewer pages. The
  * sealed keys still name their principal (it is their associated data), so
  * a record copied under another name does not open.
  *
@@ -221,16 +221,16 @@ krb_err kdb_record_decode(const void *name, size_t name_len, const uint8_t *in, 
     if (n > KDB_RECORD_MAX) {
         return KRB_ERR_TOO_BIG;
     }
-    if (name_len == 0 || name_len > KRB_NAME_MAX) {
+    if (name_len == 0 || name_len > KRB_NAME_MAX || memchr(name, '\0', name_len) != NULL) {
         return KRB_ERR_BAD_NAME;
     }
-    memcpy(out->name, name, name_len);
-    out->name[name_len] = '\0'; /* principal_check below validates it */
     krb_rd_init(&r, in, n);
     ver = krb_rd_u8(&r);
     if (r.err == KRB_OK && ver != KDB_RECORD_VERSION && ver != KDB_RECORD_VERSION_V1) {
         return KRB_ERR_DB_VERSION;
     }
+    memcpy(out->name, name, name_len);
+    out->name[name_len] = '\0'; /* principal_check below validates it */
     if (ver == KDB_RECORD_VERSION_V1) {
         krb_rd_name(&r, v1name);
         if (r.err == KRB_OK && strcmp(v1name, out->name) != 0) {

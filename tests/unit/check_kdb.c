@@ -382,6 +382,7 @@ START_TEST(test_record_malformed)
     }
     memset(buf, 'a', sizeof buf);
     ck_assert_int_eq(kdb_record_decode(buf, KRB_NAME_MAX + 1, base, n, &p), KRB_ERR_BAD_NAME);
+    ck_assert_int_eq(kdb_record_decode("a@R\0b", 5, base, n, &p), KRB_ERR_BAD_NAME); /* NUL inside the key */
     /* oversize input is refused before parsing */
     memset(buf, 0, sizeof buf);
     ck_assert_int_eq(kdb_record_decode("a@R", 3, buf, KDB_RECORD_MAX + 1, &p), KRB_ERR_TOO_BIG);

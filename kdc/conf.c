@@ -124,6 +124,9 @@ krb_err kdc_conf_parse(krb_context *c, const struct krb_config *cfg, struct kdc_
     if ((rc = krb_config_bool(c, cfg, "kdc", "hide_unknown_principals", 1, &out->hide_unknown)) != KRB_OK) {
         return rc;
     }
+    if ((rc = krb_config_bool(c, cfg, "kdc", "steer_by_cpu", 1, &out->steer_cpu)) != KRB_OK) {
+        return rc;
+    }
     log = krb_config_get(cfg, "kdc", "log");
     if (log == NULL || strcmp(log, "stderr") == 0) {
         out->log_syslog = 0;

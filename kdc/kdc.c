@@ -220,10 +220,13 @@ static void keep_restart_settings(struct kdc *k, const struct kdc_conf *old, str
         memcpy(nc->stash, old->stash, sizeof nc->stash);
         nc->map_size = old->map_size;
     }
-    if (nc->workers != old->workers || nc->replay_entries != old->replay_entries) {
-        kdc_log_msg(k, KDC_LOG_WARNING, "reload: workers or replay_cache_size changed; restart to apply");
+    if (nc->workers != old->workers || nc->replay_entries != old->replay_entries ||
+        nc->steer_cpu != old->steer_cpu) {
+        kdc_log_msg(k, KDC_LOG_WARNING,
+                    "reload: workers, replay_cache_size or steer_by_cpu changed; restart to apply");
         nc->workers = old->workers;
         nc->replay_entries = old->replay_entries;
+        nc->steer_cpu = old->steer_cpu;
     }
     memcpy(nc->pidfile, old->pidfile, sizeof nc->pidfile);
 }

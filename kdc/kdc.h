@@ -68,6 +68,7 @@ struct kdc_conf {
     unsigned max_tcp;
     uint64_t replay_entries;
     int hide_unknown;
+    int steer_cpu; /* UDP datagrams to the worker of their CPU (net.c) */
     int log_syslog;
     /* krbtgt/REALM: keys newest first, and its record's limits */
     size_t ntgt;

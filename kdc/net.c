@@ -3,8 +3,9 @@
  *
  * One thread per worker. Each worker owns, for every listen address, a UDP
  * socket and a TCP listening socket bound with SO_REUSEPORT (the kernel
- * spreads datagrams and connections over the workers), and one epoll set
- * that also holds its TCP connections. Requests are handled synchronously
+ * spreads datagrams and connections over the workers; with steer_by_cpu a
+ * datagram goes to the worker of the CPU it arrived on, see
+ * steer_by_cpu()), and one epoll set that also holds its TCP connections. Requests are handled synchronously
  * by kdc_handle into per-worker buffers: nothing is allocated per request.
  *
  * TCP: each message is a 4-byte big-endian length (1..65535) then the
@@ -24,6 +25,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <pthread.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -94,6 +98,7 @@ struct kdc_net {
     unsigned nworkers;
     struct kdc_worker *w;
     int wakefd;
+    int pin; /* worker i runs on CPU i (steer_by_cpu) */
     atomic_int stop;
     atomic_int nconns;
 };
@@ -308,6 +313,46 @@ static krb_err worker_open(struct kdc_net *n, struct kdc_worker *w, const struct
     return rc;
 }
 
+/*
+ * Steer each datagram to the worker of the CPU it arrived on: a classic BPF
+ * program on the SO_REUSEPORT group returns the socket index CPU % workers
+ * (sockets join the group in worker order). When the process may run on
+ * exactly CPUs 0..workers-1, worker i is also pinned to CPU i, so the
+ * request is handled where its packet was received and no wake-up crosses
+ * CPUs. Without it the kernel picks a worker by hashing the client's
+ * address, and two busy clients can share one worker while another idles.
+ * Best effort: if the program cannot be attached the hash stays.
+ */
+static void steer_by_cpu(struct kdc_net *n)
+{
+    struct sock_filter code[] = {
+        { BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU) },
+        { BPF_ALU | BPF_MOD | BPF_K, 0, 0, n->nworkers },
+        { BPF_RET | BPF_A, 0, 0, 0 },
+    };
+    struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
+    cpu_set_t set;
+    int attached = 1;
+
+    if (n->nworkers < 2) {
+        return;
+    }
+    for (size_t j = 0; j < n->w[0].nudp; j++) {
+        if (setsockopt(n->w[0].udp[j].fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0) {
+            attached = 0;
+        }
+    }
+    if (!attached || sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) != (int)n->nworkers) {
+        return;
+    }
+    for (unsigned i = 0; i < n->nworkers; i++) {
+        if (!CPU_ISSET(i, &set)) {
+            return;
+        }
+    }
+    n->pin = 1;
+}
+
 krb_err kdc_net_open(struct kdc *k, unsigned workers, struct kdc_net **out)
 {
     struct kdc_conf *conf = kdc_conf_acquire(k);
@@ -347,6 +392,9 @@ krb_err kdc_net_open(struct kdc *k, unsigned workers, struct kdc_net **out)
         if ((rc = worker_open(n, &n->w[i], conf)) != KRB_OK) {
             goto out;
         }
+    }
+    if (conf->steer_cpu) {
+        steer_by_cpu(n);
     }
     *out = n;
     n = NULL;
@@ -728,6 +776,13 @@ static void *worker_main(void *arg)
     struct kdc_worker *w = arg;
     struct kdc_net *n = w->net;
     struct epoll_event evs[KDC_EVENTS];
+
+    if (n->pin) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET((int)(w - n->w), &one);
+        (void)pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    }
 
     while (!atomic_load(&n->stop)) {
         struct kdc_conf *conf = kdc_conf_acquire(n->k);

@@ -44,6 +44,7 @@ static const struct {
     { "kdc", "pwhash_ops" },              { "kdc", "pwhash_mem" },
     { "kdc", "tcp_idle_timeout" },        { "kdc", "max_tcp_connections" },
     { "kdc", "last_success_interval" },   { "kdc", "replay_cache_size" },
+    { "kdc", "steer_by_cpu" },
 };
 
 static int key_known(const char *section, const char *key)

@@ -1286,6 +1286,12 @@ START_TEST(test_reload_bad_config_keeps_old)
     fclose(f);
     ck_assert_int_eq(kdc_reload(kdc, why, sizeof why), KRB_ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(why, "max_life"));
+    f = fopen(cfgpath, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("[kdc]\nsteer_by_cpu = maybe\n", f);
+    fclose(f);
+    ck_assert_int_eq(kdc_reload(kdc, why, sizeof why), KRB_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(why, "steer_by_cpu"));
     after = kdc_conf_acquire(kdc);
     ck_assert_ptr_eq(before, after);
     kdc_conf_release(after);
@@ -1297,13 +1303,15 @@ START_TEST(test_reload_bad_config_keeps_old)
     /* a good reload swaps the snapshot; a borrowed old one stays valid */
     write_config(1);
     f = fopen(cfgpath, "a");
-    fputs("max_life = 1h\n", f);
+    fputs("max_life = 1h\nsteer_by_cpu = false\n", f);
     fclose(f);
     before = kdc_conf_acquire(kdc);
+    ck_assert_int_eq(before->steer_cpu, 1); /* the default */
     ck_assert_msg(kdc_reload(kdc, why, sizeof why) == KRB_OK, "%s", why);
     after = kdc_conf_acquire(kdc);
     ck_assert_ptr_ne(before, after);
     ck_assert_int_eq(after->max_life, 3600 * SEC);
+    ck_assert_int_eq(after->steer_cpu, 1); /* needs a restart: kept */
     ck_assert_int_eq(before->max_life, KDC_DEFAULT_MAX_LIFE);
     ck_assert_uint_ge(before->ntgt, 1);
     kdc_conf_release(before);

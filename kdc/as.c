@@ -16,9 +16,10 @@
  *   derived from the krbtgt key with the realm's default cost — exactly
  *   what a password principal's hint looks like;
  * - time: pre-auth results are queued for the recorder thread
- *   (recorder.h), never written before the reply; the unknown path opens
- *   the timestamp under a throw-away key so that it costs what a wrong
- *   password costs; a full queue refuses every AS-REQ with pre-auth alike.
+ *   (recorder.h), never written before the reply; the unknown path decodes
+ *   a decoy record, unseals its key and opens the timestamp under it, so
+ *   that it costs what a wrong password costs; a full queue refuses every
+ *   AS-REQ with pre-auth alike.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -79,15 +80,24 @@ static krb_err make_hint(const struct kdc_req *r, const char *name, const struct
  * (a key, an AEAD open that fails) without a key to find. */
 static void burn_unknown(const struct kdc_req *r, const struct krb_as_req *req)
 {
+    const struct kdc_conf *conf = r->conf;
+    struct kdb_principal p;
     struct krb_key dummy;
     uint8_t mac[KRB_HASH_BYTES];
     krb_time ts;
     krb_err rc;
 
     memset(&dummy, 0, sizeof dummy);
-    if (r->conf->ntgt != 0 &&
-        krb_mac(mac, r->conf->tgt[0].key, KDC_USAGE_FAKE_SALT + 1, req->body.client, strlen(req->body.client)) ==
-            KRB_OK) {
+    if (conf->decoy_len > 0 &&
+        kdb_record_decode(conf->decoy.name, strlen(conf->decoy.name), conf->decoy_rec, conf->decoy_len, &p) ==
+            KRB_OK &&
+        kdb_key_get(r->c, r->k->db, &p, 0, &dummy, NULL) == KRB_OK) {
+        /* what a known name costs: its record decoded, its key unsealed */
+        rc = krb_as_req_open_pa(req, &dummy, &ts); /* fails: a random key */
+        (void)rc;
+    } else if (conf->ntgt != 0 &&
+               krb_mac(mac, conf->tgt[0].key, KDC_USAGE_FAKE_SALT + 1, req->body.client, strlen(req->body.client)) ==
+                   KRB_OK) {
         dummy.suite = KRB_SUITE_XCHACHA20POLY1305;
         memcpy(dummy.k, mac, KRB_KEY_BYTES);
         rc = krb_as_req_open_pa(req, &dummy, &ts); /* fails: the outcome is PREAUTH_FAILED anyway */

@@ -59,6 +59,23 @@ out:
     return rc;
 }
 
+/* The decoy of kdc_conf (kdc.h): "d@REALM" with a random key sealed under
+ * the master key like any stored key, and its encoded record. */
+static void make_decoy(krb_context *c, struct kdb *db, struct kdc_conf *conf)
+{
+    memset(&conf->decoy, 0, sizeof conf->decoy);
+    conf->decoy_len = 0;
+    if (snprintf(conf->decoy.name, sizeof conf->decoy.name, "d@%s", conf->realm) > KRB_NAME_MAX) {
+        conf->decoy.name[0] = '\0';
+        return;
+    }
+    conf->decoy.flags = KDB_F_REQUIRES_PREAUTH;
+    if (kdb_key_add(c, db, &conf->decoy, NULL, 0) != KRB_OK ||
+        kdb_record_encode(&conf->decoy, conf->decoy_rec, sizeof conf->decoy_rec, &conf->decoy_len) != KRB_OK) {
+        conf->decoy_len = 0;
+    }
+}
+
 /* Build a snapshot from cfg; the database must already be open (or db
  * NULL: the caller opens it with the parsed paths, then calls finish). */
 static krb_err conf_finish(krb_context *c, struct kdb *db, struct kdc_conf *conf)
@@ -76,6 +93,7 @@ static krb_err conf_finish(krb_context *c, struct kdb *db, struct kdc_conf *conf
         return krb_set_error(c, rc, "bad realm name %s", conf->realm);
     }
     kdb_pwhash_params(db, &conf->pw_ops, &conf->pw_memkib);
+    make_decoy(c, db, conf);
     return load_tgt(c, db, conf);
 }
 

@@ -70,6 +70,13 @@ struct kdc_conf {
     int hide_unknown;
     int steer_cpu; /* UDP datagrams to the worker of their CPU (net.c) */
     int log_syslog;
+    /* A decoy principal with a random key, never stored: an AS-REQ with
+     * pre-auth for an unknown name decodes its record and unseals its key
+     * as a known name's would be (as.c), so that the two cost the same.
+     * decoy_len 0: none (realm name too long for "d@REALM"). */
+    struct kdb_principal decoy;
+    uint8_t decoy_rec[256];
+    size_t decoy_len;
     /* krbtgt/REALM: keys newest first, and its record's limits */
     size_t ntgt;
     struct kdc_tgt_key tgt[KDB_MAX_KEYS];

@@ -215,6 +215,10 @@ krb_err kdc_as(struct kdc_req *r)
     if (!known) {
         if (conf->hide_unknown) {
             burn_unknown(r, &req);
+            /* queued like a known name's failure (the same locks and
+             * wake-up); the recorder drops it after one read */
+            kdc_recorder_failure(r->k->rec, req.body.client, now);
+            reserved = 0;
         }
         rc = krb_set_error(c, conf->hide_unknown ? KRB_ERR_PREAUTH_FAILED : KRB_ERR_C_PRINCIPAL_UNKNOWN,
                            "unknown client");

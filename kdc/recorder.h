@@ -10,6 +10,10 @@
  *   that carries pre-authentication, before the client is looked up, so a
  *   full queue refuses all of them alike (KRB_ERR_INTERNAL on the wire) and
  *   never tells a known name from an unknown one. Nothing queued is dropped.
+ * - Unknown names: an AS-REQ with pre-authentication for a name that does
+ *   not exist queues a failure too (when hide_unknown_principals is on),
+ *   so that it pays the same hand-off as a wrong password; the writer
+ *   drops it after one read, without taking the writer lock.
  * - Coalescing: a failure of a name whose last queued entry is a failure
  *   still waiting is added to it; a success of a name whose success is still
  *   waiting (with no failure after it) is not queued again.

@@ -5,8 +5,9 @@
  * socket and a TCP listening socket bound with SO_REUSEPORT (the kernel
  * spreads datagrams and connections over the workers; with steer_by_cpu a
  * datagram goes to the worker of the CPU it arrived on, see
- * steer_by_cpu()), and one epoll set that also holds its TCP connections. Requests are handled synchronously
- * by kdc_handle into per-worker buffers: nothing is allocated per request.
+ * steer_by_cpu()), and one epoll set that also holds its TCP connections.
+ * Requests are handled synchronously by kdc_handle into per-worker
+ * buffers: nothing is allocated per request.
  *
  * TCP: each message is a 4-byte big-endian length (1..65535) then the
  * message; anything else closes the connection. The idle timer starts when
@@ -339,6 +340,8 @@ static void steer_by_cpu(struct kdc_net *n)
     }
     for (size_t j = 0; j < n->w[0].nudp; j++) {
         if (setsockopt(n->w[0].udp[j].fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0) {
+            kdc_log_msg(n->k, KDC_LOG_WARNING, "steer_by_cpu: cannot attach the program (%s); workers by address hash",
+                        strerror(errno));
             attached = 0;
         }
     }

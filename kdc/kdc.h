@@ -221,5 +221,7 @@ KRB_WUR krb_err kdc_net_start(struct kdc_net *n);
 void kdc_net_stop(struct kdc_net *n);
 void kdc_net_free(struct kdc_net *n);
 unsigned kdc_net_workers(const struct kdc_net *n);
+/* CLOCK_MONOTONIC in milliseconds (net.c; also the recorder's clock). */
+int64_t kdc_mono_ms(void);
 
 #endif

@@ -104,7 +104,7 @@ struct kdc_net {
     atomic_int nconns;
 };
 
-static int64_t mono_ms(void)
+int64_t kdc_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -444,7 +444,7 @@ static void list_append(struct kdc_worker *w, struct kdc_conn *c)
 
 static void touch(struct kdc_worker *w, struct kdc_conn *c, int64_t idle_ms)
 {
-    c->deadline = mono_ms() + idle_ms;
+    c->deadline = kdc_mono_ms() + idle_ms;
     list_remove(w, c);
     list_append(w, c);
 }
@@ -503,7 +503,7 @@ static void accept_ready(struct kdc_worker *w, struct kdc_ev *lev, int64_t idle_
         c->ev.kind = EV_CONN;
         c->ev.fd = fd;
         fmt_peer(&ss, c->peer, sizeof c->peer);
-        c->deadline = mono_ms() + idle_ms;
+        c->deadline = kdc_mono_ms() + idle_ms;
         list_append(w, c);
         if (epoll_add(NULL, w->ep, &c->ev, EPOLLIN | EPOLLRDHUP) != KRB_OK) {
             conn_close(w, c);
@@ -665,7 +665,7 @@ static void conn_ready(struct kdc_worker *w, struct kdc_conn *c, uint32_t events
 
 static void expire_conns(struct kdc_worker *w)
 {
-    int64_t now = mono_ms();
+    int64_t now = kdc_mono_ms();
 
     while (w->head != NULL && w->head->deadline <= now) {
         conn_close(w, w->head);
@@ -795,7 +795,7 @@ static void *worker_main(void *arg)
 
         kdc_conf_release(conf);
         if (w->head != NULL) {
-            int64_t d = w->head->deadline - mono_ms();
+            int64_t d = w->head->deadline - kdc_mono_ms();
             timeout = d < 0 ? 0 : (d < timeout ? (int)d + 1 : timeout);
         }
         nev = epoll_wait(w->ep, evs, KDC_EVENTS, timeout);

@@ -424,23 +424,15 @@ static int write_one(struct kdc_recorder *rec)
  */
 #define KDC_REC_LINGER_MS 1000
 
-static int64_t rec_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *writer_main(void *arg)
 {
     struct kdc_recorder *rec = arg;
-    int64_t last_work = rec_mono_ms();
+    int64_t last_work = kdc_mono_ms();
 
     pthread_mutex_lock(&rec->mu);
     for (;;) {
         if (rec->count == 0 && !rec->stopping) {
-            if (rec_mono_ms() - last_work >= KDC_REC_LINGER_MS) {
+            if (kdc_mono_ms() - last_work >= KDC_REC_LINGER_MS) {
                 rec->dozing = 1;
                 while (rec->count == 0 && !rec->stopping) {
                     pthread_cond_wait(&rec->work, &rec->mu);
@@ -464,7 +456,7 @@ static void *writer_main(void *arg)
             }
             continue;
         }
-        last_work = rec_mono_ms();
+        last_work = kdc_mono_ms();
     }
     pthread_mutex_unlock(&rec->mu);
     return NULL;

@@ -950,15 +950,15 @@ krb_err kdb_record_auth(krb_context *c, struct kdb *db, const char *name, int su
     MDB_txn *txn;
     krb_err rc;
 
-    if (success) {
-        /* Fast path: most successes change nothing worth a write. */
-        if ((rc = kdb_get(c, db, name, &p)) != KRB_OK) {
-            goto out;
-        }
-        if (p.fail_count == 0 && p.last_success <= now && now - p.last_success < min_interval) {
-            rc = KRB_OK;
-            goto out;
-        }
+    /* A read first, without the writer lock: an unknown name (the KDC
+     * queues failures of unknown names too) ends here, and most successes
+     * change nothing worth a write. */
+    if ((rc = kdb_get(c, db, name, &p)) != KRB_OK) {
+        goto out;
+    }
+    if (success && p.fail_count == 0 && p.last_success <= now && now - p.last_success < min_interval) {
+        rc = KRB_OK;
+        goto out;
     }
     if ((rc = wtxn_begin(c, db, &txn)) != KRB_OK) {
         goto out;

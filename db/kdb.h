@@ -114,7 +114,8 @@ KRB_WUR krb_err kdb_set_pwhash_params(krb_context *c, struct kdb *db, uint32_t o
  * failure increments fail_count and sets last_failed; success resets
  * fail_count and sets last_success (written only if fail_count was non-zero
  * or last_success is older than min_interval, so successes do not make the
- * store a bottleneck). */
+ * store a bottleneck). A read comes first: an unknown name gets
+ * KRB_ERR_UNKNOWN_PRINCIPAL without the writer lock being taken. */
 KRB_WUR krb_err kdb_record_auth(krb_context *c, struct kdb *db, const char *name, int success, krb_time now,
                                 krb_time min_interval);
 /* 1 if p is locked now: KDB_F_LOCKED, or its policy's max_failures reached

@@ -353,7 +353,6 @@ static krb_err add_failures(krb_context *c, struct kdb *db, struct kdb_principal
  * return, dropped during the write). 0 when the ring is empty. */
 static int write_one(struct kdc_recorder *rec)
 {
-    struct kdb_principal p;
     struct rec_entry e;
     uint8_t key[PEND_KEY_BYTES];
     struct pend_shard *s;
@@ -371,8 +370,6 @@ static int write_one(struct kdc_recorder *rec)
 
     if (e.success) {
         rc = kdb_record_auth(&rec->ctx, rec->k->db, e.name, 1, e.t, e.min_interval);
-    } else if (kdb_get(&rec->ctx, rec->k->db, e.name, &p) == KRB_ERR_UNKNOWN_PRINCIPAL) {
-        rc = KRB_ERR_UNKNOWN_PRINCIPAL; /* an unknown name (as.c): nothing to write, no writer lock taken */
     } else {
         /* kdb_record_auth applies the policy's resets and counts one; the
          * others happened at the same time, so they only add up */
